@@ -1,0 +1,1 @@
+"""Support Autopilot's automation core: pure, with its ports injected."""

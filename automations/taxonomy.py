@@ -1,0 +1,168 @@
+"""The contact taxonomy and routing table, loaded from ``automations/data/taxonomy.yaml``.
+
+Each category has a driver group, the human tier that owns it, whether the bot may answer it, SLAs and articles.
+Sensitive categories (legal, regulatory, fraud, AML, privacy) can never be made bot-answerable by configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from automations.configfile import Issue, load_yaml_model
+
+__all__ = [
+    "DEFAULT_TAXONOMY",
+    "SENSITIVE_CATEGORIES",
+    "TIER_IDS",
+    "Category",
+    "DriverGroup",
+    "Taxonomy",
+    "Tier",
+    "load_taxonomy",
+]
+
+DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
+TIER_IDS = ("bot", "t1", "t2", "payments", "fraud", "compliance", "legal")
+SENSITIVE_CATEGORIES = {
+    "legal_request": "legal",
+    "regulatory_complaint": "compliance",
+    "suspected_fraud": "fraud",
+    "aml_compliance": "compliance",
+    "data_privacy_request": "compliance",
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"duration {value!r} must look like 30m, 4h or 5d")
+        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class DriverGroup(StrEnum):
+    """Contact-driver groups used in reporting."""
+
+    CARDS = "Cards"
+    TRANSFERS = "Transfers"
+    TOP_UPS = "Top-ups"
+    PAYMENTS = "Payments"
+    ACCOUNT = "Account & identity"
+    FEES_FX = "Fees & FX"
+    SECURITY = "Security & fraud"
+    COMPLIANCE = "Compliance & legal"
+    OTHER = "Other"
+
+
+class Tier(BaseModel):
+    """A team that owns hand-offs, with its default SLAs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    first_response: Duration
+    resolution: Duration
+
+
+class Category(BaseModel):
+    """One contact driver and its routing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1)
+    group: DriverGroup
+    tier: str
+    bot_may_answer: bool
+    sensitive: bool = False
+    articles: tuple[str, ...] = ()
+    first_response: Duration | None = None
+    resolution: Duration | None = None
+    reply: str | None = None
+
+
+class Taxonomy(BaseModel):
+    """The whole routing table, with lookups."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int
+    tiers: tuple[Tier, ...]
+    categories: tuple[Category, ...]
+
+    def __iter__(self) -> Iterator[Category]:  # type: ignore[override]
+        return iter(self.categories)
+
+    def category(self, category_id: str) -> Category:
+        """Return a category by id (``KeyError`` if unknown)."""
+        return _index(self)[0][category_id]
+
+    def tier(self, tier_id: str) -> Tier:
+        """Return a tier by id (``KeyError`` if unknown)."""
+        return _index(self)[1][tier_id]
+
+    def __contains__(self, category_id: object) -> bool:
+        return category_id in _index(self)[0]
+
+    def sla(self, category_id: str, tier_id: str | None = None) -> tuple[timedelta, timedelta]:
+        """First-response and resolution SLA of a category (its own, else its tier's, else ``tier_id``'s)."""
+        cat = self.category(category_id)
+        tier = self.tier(tier_id or cat.tier)
+        return cat.first_response or tier.first_response, cat.resolution or tier.resolution
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """All category ids, in file order."""
+        return tuple(c.id for c in self.categories)
+
+
+_CACHE: dict[int, tuple[dict[str, Category], dict[str, Tier]]] = {}
+
+
+def _index(tax: Taxonomy) -> tuple[dict[str, Category], dict[str, Tier]]:
+    key = id(tax)
+    if key not in _CACHE:
+        _CACHE[key] = ({c.id: c for c in tax.categories}, {t.id: t for t in tax.tiers})
+    return _CACHE[key]
+
+
+def _check(tax: Taxonomy) -> Iterator[Issue]:
+    tier_ids = [t.id for t in tax.tiers]
+    for i, tier in enumerate(tax.tiers):
+        if tier.id not in TIER_IDS:
+            yield ("tiers", i, "id"), f"unknown tier {tier.id!r}; tiers are exactly {', '.join(TIER_IDS)}"
+    for missing in sorted(set(TIER_IDS) - set(tier_ids)):
+        yield ("tiers",), f"tier {missing!r} is missing"
+    seen: set[str] = set()
+    for i, cat in enumerate(tax.categories):
+        if cat.id in seen:
+            yield ("categories", i, "id"), f"duplicate category {cat.id!r}"
+        seen.add(cat.id)
+        if cat.tier not in tier_ids:
+            yield ("categories", i, "tier"), f"unknown tier {cat.tier!r}"
+        required = SENSITIVE_CATEGORIES.get(cat.id)
+        if required is not None and (cat.bot_may_answer or cat.tier != required or not cat.sensitive):
+            yield (
+                ("categories", i, "id"),
+                f"{cat.id} is a protected category: it must have tier {required}, sensitive: true "
+                "and bot_may_answer: false",
+            )
+        if cat.bot_may_answer and not cat.articles and not cat.reply:
+            yield ("categories", i, "articles"), f"{cat.id} is answerable but has no article and no reply"
+        if cat.sensitive and cat.bot_may_answer:
+            yield ("categories", i, "bot_may_answer"), "sensitive categories are never answered by the bot"
+
+
+def load_taxonomy(path: Path | str = DEFAULT_TAXONOMY) -> Taxonomy:
+    """Load and validate a taxonomy file; errors name the file and line."""
+    return load_yaml_model(path, Taxonomy, _check)
