@@ -42,7 +42,8 @@ _DIGIT_RUN = re.compile(r"(?<![\d+])\d+(?:[ -]\d+)*")
 _SSN_DASHED = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 _SORT = r"\d{2}[- ]\d{2}[- ]\d{2}"
 _UK_PAIR = re.compile(
-    rf"(?<![\d-])(?P<sc>{_SORT})[\s,;/|]+(?:(?:a/c|acc(?:oun)?t?)\.?\s*(?:no\.?|number)?\s*[:#]?\s*)?(?P<acct>\d{{8}})(?![\d-])"
+    rf"(?<![\d-])(?P<sc>{_SORT})[\s,;/|]+(?:(?:a/c|acc(?:oun)?t?)\.?\s*(?:no\.?|number)?\s*[:#]?\s*)?"
+    rf"(?P<acct>\d{{8}})(?![\d-])"
     rf"|(?<![\d-])(?P<acct2>\d{{8}})[\s,;/|]+(?:sort\s*code\s*[:#]?\s*)?(?P<sc2>{_SORT})(?![\d-])",
     re.IGNORECASE,
 )
@@ -52,7 +53,7 @@ _NINO = re.compile(
 )
 # A standalone number (optionally "[ -]" separated, optionally with a 1-2 letter prefix); not part of a decimal,
 # a date, a time or an amount.
-_CANDIDATE = re.compile(r"(?<![\w£$€+.,/:)])(?>(?:[A-Za-z]{1,2}(?=\d))?\d(?:[ -]?\d)*)(?![\w£$€%]|[.,/:]\d)")
+_CANDIDATE = re.compile(r"(?<![\w£$€+.,/)])(?>(?:[A-Za-z]{1,2}(?=\d))?\d(?:[ -]?\d)*)(?![\w£$€%]|[.,/:]\d)")
 _AMOUNT_BEFORE = re.compile(r"(?:[£$€]|\b(?:gbp|eur|usd|zar|r))\s?$", re.IGNORECASE)
 _AMOUNT_AFTER = re.compile(r"^\s?(?:k|m|bn|gbp|eur|usd|zar|pounds?|quid|dollars?|euros?|rand|pence|p)\b", re.IGNORECASE)
 # Text between a keyword and a number that means the number is not the identifier ("account balance 250000",

@@ -59,6 +59,8 @@ def test_corpus_secrets_are_removed(entry: dict[str, Any]) -> None:
         ("routing 021000021", "routing [ROUTING]"),
         ("sort code 20-00-00 account 12345678", "sort code [SORT_CODE] account [ACCOUNT]"),
         ("acct no 00012345678", "acct no [ACCOUNT]"),
+        ("account:12345678", "account:[ACCOUNT]"),
+        ("SSN:123456789", "SSN:[SSN]"),
         ("SSN 219-09-9999", "SSN [SSN]"),
         ("ID number 8001015009087", "ID number [NATIONAL_ID]"),
         ("NI QQ123456C", "NI [NATIONAL_ID]"),

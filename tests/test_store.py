@@ -13,7 +13,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect as sa_inspect, text
+from sqlalchemy import Connection, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -140,6 +141,29 @@ async def test_downgrade_to_base_drops_everything(store_url: str) -> None:
     finally:
         await engine.dispose()
     assert tables <= {"alembic_version"}
+
+
+async def test_concurrent_opens_migrate_once(store_url: str) -> None:
+    stores = await asyncio.gather(*(SqlEventStore.open(store_url) for _ in range(4)))
+    try:
+        assert await stores[0].record_decision(make_decision("x"))
+        assert await stores[-1].get_decision("x") == make_decision("x")
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    s = await SqlEventStore.open(f"sqlite:///{tmp_path / 'events.db'}")
+    try:
+        async with s.engine.connect() as conn:
+            pragmas = [(await conn.exec_driver_sql(f"PRAGMA {p}")).scalar() for p in ("journal_mode", "foreign_keys")]
+            busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    finally:
+        await s.close()
+    assert pragmas == ["wal", 1]
+    assert busy is not None
+    assert busy >= 1000
 
 
 @pytest.mark.parametrize(

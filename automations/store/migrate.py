@@ -11,13 +11,22 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import make_url, pool
+from sqlalchemy import make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "ensure_sqlite_dir", "normalize_url", "upgrade", "upgrade_connection"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "MIGRATION_LOCK_KEY",
+    "alembic_config",
+    "ensure_sqlite_dir",
+    "normalize_url",
+    "upgrade",
+    "upgrade_connection",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x4C554D454E  # "LUMEN": PostgreSQL advisory lock held while migrating
 
 # Scheme (lower-cased, as written before "://") -> async scheme. Anything not listed is left alone, which keeps
 # explicit async drivers (sqlite+aiosqlite, postgresql+asyncpg, postgresql+psycopg, ...) as they are.
@@ -68,7 +77,12 @@ def _upgrade_head(connection: Connection) -> None:
 
 
 async def upgrade_connection(connection: AsyncConnection) -> None:
-    """Run ``upgrade head`` on an open async connection, inside its current transaction."""
+    """Run ``upgrade head`` on an open async connection, inside its current transaction.
+
+    On PostgreSQL a transaction-scoped advisory lock serialises processes that start (and migrate) together.
+    """
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     await connection.run_sync(_upgrade_head)
 
 

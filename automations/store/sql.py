@@ -6,6 +6,8 @@ writers queue on ``busy_timeout`` instead of failing on a lock upgrade; reads us
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,7 @@ from automations.store.rows import (
 )
 from automations.store.tables import Base, ContactRow, DecisionRow, FeedbackRow, OutcomeRow, OutcomeTransitionRow
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite", "enable_wal"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READONLY = "autopilot_readonly"
@@ -42,7 +44,10 @@ _feedback = Base.metadata.tables[FeedbackRow.__tablename__]
 
 
 def configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, busy timeout and foreign keys on every connection; SQLAlchemy (not sqlite3) emits ``BEGIN``."""
+    """Busy timeout and foreign keys on every connection; SQLAlchemy (not sqlite3) emits ``BEGIN``.
+
+    WAL is a property of the database file, switched on once by :func:`enable_wal`.
+    """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -50,7 +55,6 @@ def configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -60,6 +64,28 @@ def configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Connection) -> None:
         readonly = connection.get_execution_options().get(_READONLY, False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+async def enable_wal(engine: AsyncEngine, *, attempts: int = 50) -> None:
+    """Put a SQLite database in WAL mode (persistent). Retries while another process holds the lock, since
+    changing the journal mode does not wait on ``busy_timeout``."""
+    async with engine.connect() as conn:  # no statement is executed through SQLAlchemy, so no BEGIN is emitted
+        raw = (await conn.get_raw_connection()).driver_connection
+        if raw is None:  # pragma: no cover - only for a closed connection
+            raise RuntimeError("no driver connection")
+        for attempt in range(attempts):
+            try:
+                async with raw.execute("PRAGMA journal_mode = WAL") as cursor:
+                    row = await cursor.fetchone()
+            except sqlite3.OperationalError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.02 * (attempt + 1))
+                continue
+            mode = str(row[0]).lower() if row else ""
+            if mode not in ("wal", "memory"):  # in-memory databases cannot use WAL
+                raise RuntimeError(f"could not switch SQLite to WAL mode (journal_mode={mode!r})")
+            return
 
 
 class SqlEventStore:
@@ -81,9 +107,10 @@ class SqlEventStore:
         url = normalize_url(url)
         ensure_sqlite_dir(url)
         engine = create_async_engine(url, **engine_kwargs)
-        if engine.dialect.name == "sqlite":
-            configure_sqlite(engine)
         try:
+            if engine.dialect.name == "sqlite":
+                configure_sqlite(engine)
+                await enable_wal(engine)
             async with engine.begin() as connection:
                 await upgrade_connection(connection)
         except BaseException:

@@ -97,11 +97,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     data, log = base / "data", base / "server.log"
     if as_postgres:
         shutil.chown(base, user=SUPERUSER, group=SUPERUSER)
-    init = _run(
-        [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-sync"]
-        + ["--locale=C"],
-        as_postgres=as_postgres,
-    )
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"]
+    init = _run([*initdb, "--locale=C", "--no-sync"], as_postgres=as_postgres)
     if init.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}", pytrace=False)
