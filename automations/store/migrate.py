@@ -7,6 +7,8 @@ run time.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -76,14 +78,27 @@ def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _process_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _LOCKS.get(loop)
+    if lock is None:
+        lock = _LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 async def upgrade_connection(connection: AsyncConnection) -> None:
     """Run ``upgrade head`` on an open async connection, inside its current transaction.
 
-    On PostgreSQL a transaction-scoped advisory lock serialises processes that start (and migrate) together.
+    Alembic keeps its running context in module globals, so migrations in one process run one at a time; on
+    PostgreSQL a transaction-scoped advisory lock also serialises processes that start (and migrate) together.
     """
-    if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-    await connection.run_sync(_upgrade_head)
+    async with _process_lock():
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await connection.run_sync(_upgrade_head)
 
 
 async def upgrade(url: str) -> None:

@@ -1,9 +1,9 @@
 """Pytest plugin: a throwaway PostgreSQL cluster for the suite, and a ``store_url`` fixture over both backends.
 
 The cluster is started once per session from Debian's server binaries (``apt-get install postgresql``), found under
-``/usr/lib/postgresql/*/bin`` (or ``$POSTGRES_BIN_DIR``). It listens on 127.0.0.1 only, on a free port, with its
-unix sockets in its own temporary directory, and is stopped and deleted at the end. As root, ``initdb``/``pg_ctl``
-run as the ``postgres`` user (the server refuses to run as root).
+``/usr/lib/postgresql/*/bin`` or on ``PATH`` (only in ``$POSTGRES_BIN_DIR`` when that is set). It listens on
+127.0.0.1 only, on a free port, with its unix sockets in its own temporary directory, and is stopped and deleted at
+the end. As root, ``initdb``/``pg_ctl`` run as the ``postgres`` user (the server refuses to run as root).
 
 Without the binaries the PostgreSQL tests are skipped, except when ``CI=true``: CI must never skip them silently.
 """
@@ -54,11 +54,13 @@ def _version_key(path: Path) -> tuple[int, ...]:
 
 def _find_bin_dir() -> Path | None:
     explicit = os.environ.get("POSTGRES_BIN_DIR")
-    candidates = [Path(explicit) / "initdb"] if explicit else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_version_key, reverse=True)
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path))
+    if explicit:  # authoritative when set
+        candidates = [Path(explicit) / "initdb"]
+    else:
+        candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_version_key, reverse=True)
+        on_path = shutil.which("initdb")
+        if on_path:
+            candidates.append(Path(on_path))
     for initdb in candidates:
         if initdb.is_file() and (initdb.parent / "pg_ctl").is_file():
             return initdb.parent

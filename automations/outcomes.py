@@ -1,0 +1,83 @@
+"""The deflection outcome state machine.
+
+``answered`` → ``resolved``   no further customer message within the resolve window (24 h), or the customer says so;
+``answered`` → ``escalated``  the customer still needs help or asks for a human;
+``answered``/``resolved`` → ``reopened``  the same customer returns on the same driver within 7 days.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from automations.followups import FollowUp
+from automations.models import Decision, OutcomeRecord, OutcomeState
+from automations.ports import EventStore
+
+__all__ = ["OutcomeTracker"]
+
+HUMAN = "human_request"
+
+
+class OutcomeTracker:
+    """Moves earlier outcomes of a customer when a new contact arrives, and finalizes quiet ones."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        resolve_after: timedelta = timedelta(hours=24),
+        reopen_within: timedelta = timedelta(days=7),
+    ) -> None:
+        self._store = store
+        self.resolve_after = resolve_after
+        self.reopen_within = reopen_within
+
+    async def open_answer(self, customer_id: str | None, now: datetime) -> OutcomeRecord | None:
+        """The customer's latest bot answer still inside the resolve window, if any."""
+        if not customer_id:
+            return None
+        open_ = await self._store.outcomes_for_customer(
+            customer_id, since=now - self.resolve_after, states=(OutcomeState.ANSWERED,)
+        )
+        return open_[-1] if open_ else None
+
+    async def on_contact(self, decision: Decision, follow_up: FollowUp) -> list[tuple[str, OutcomeState]]:
+        """Apply the transitions that a new contact from the same customer implies; returns what moved."""
+        if not decision.customer_id:
+            return []
+        now = decision.decided_at
+        earlier = await self._store.outcomes_for_customer(
+            decision.customer_id,
+            since=now - self.reopen_within,
+            states=(OutcomeState.ANSWERED, OutcomeState.RESOLVED),
+        )
+        moved: list[tuple[str, OutcomeState]] = []
+        for record in earlier:
+            if record.contact_id == decision.contact_id:
+                continue
+            target, reason = self._transition(record, decision, follow_up, now)
+            if target is not None:
+                await self._store.set_outcome(record.contact_id, target, at=now, reason=reason)
+                moved.append((record.contact_id, target))
+        return moved
+
+    def _transition(
+        self, record: OutcomeRecord, decision: Decision, follow_up: FollowUp, now: datetime
+    ) -> tuple[OutcomeState | None, str]:
+        fresh = record.state is OutcomeState.ANSWERED and now - record.decided_at <= self.resolve_after
+        if fresh and follow_up is FollowUp.RESOLVED:
+            return OutcomeState.RESOLVED, f"customer confirmed in {decision.contact_id}"
+        if fresh and (follow_up is FollowUp.UNRESOLVED or decision.category == HUMAN):
+            return OutcomeState.ESCALATED, f"customer still needed help in {decision.contact_id}"
+        if follow_up is FollowUp.NEW and record.category == decision.category:
+            return OutcomeState.REOPENED, f"customer returned on {decision.category} in {decision.contact_id}"
+        return None, ""
+
+    async def finalize(self, now: datetime) -> int:
+        """Resolve every answer that saw no further customer message within the resolve window."""
+        due = await self._store.outcomes_due(decided_before=now - self.resolve_after, state=OutcomeState.ANSWERED)
+        for record in due:
+            await self._store.set_outcome(
+                record.contact_id, OutcomeState.RESOLVED, at=now, reason="no further message within the window"
+            )
+        return len(due)

@@ -1,0 +1,250 @@
+"""The decision pipeline: redact → classify → safety gates → retrieve → answer or hand off → record.
+
+It is pure: every capability arrives as a port in the constructor, and it returns a :class:`Decision` saying what to
+say and to whom, never how to say it on Slack or Intercom. When a dependency fails, the contact is handed to a human;
+it is never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from automations.followups import FollowUp, read_follow_up
+from automations.handoff import build_handoff
+from automations.models import (
+    Action,
+    Channel,
+    Classification,
+    Contact,
+    Decision,
+    Handoff,
+    Passage,
+    SafetyVerdict,
+    Visibility,
+)
+from automations.outcomes import OutcomeTracker
+from automations.ports import Answerer, Classifier, Clock, EventStore, KnowledgeIndex, Notifier
+from automations.redaction import Redactor
+from automations.safety import SafetyGate
+from automations.taxonomy import Taxonomy
+
+__all__ = ["Pipeline", "Policy"]
+
+log = logging.getLogger("autopilot.pipeline")
+OUT_OF_SCOPE = "out_of_scope"
+INJECTION_TIER = "t1"
+FALLBACK_TIER = "t1"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Thresholds chosen on validation (see ``autopilot train``), plus retrieval depth."""
+
+    confidence: float
+    retrieval: float
+    k: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    contact: Contact
+    text: str
+    clean: str
+    injection: bool
+    started: float
+
+
+class Pipeline:
+    """Decides what happens to each contact and records it."""
+
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        classifier: Classifier,
+        index: KnowledgeIndex,
+        answerer: Answerer,
+        store: EventStore,
+        notifier: Notifier,
+        clock: Clock,
+        policy: Policy,
+        safety: SafetyGate | None = None,
+        redactor: Redactor | None = None,
+        outcomes: OutcomeTracker | None = None,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.classifier = classifier
+        self.index = index
+        self.answerer = answerer
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock
+        self.policy = policy
+        self.safety = safety or SafetyGate()
+        self.redactor = redactor or Redactor()
+        self.outcomes = outcomes or OutcomeTracker(store)
+
+    async def handle(self, contact: Contact) -> Decision:
+        """Decide on one contact, record it, and announce a hand-off. A redelivered contact id returns the
+        decision already recorded, and nothing happens twice."""
+        return (await self.handle_many([contact]))[0]
+
+    async def handle_many(self, contacts: Sequence[Contact]) -> list[Decision]:
+        """Decide on a batch (classified together for throughput); same guarantees as :meth:`handle`."""
+        prepared = [self._prepare(c) for c in contacts]
+        classifications = await self._classify([p.clean for p in prepared])
+        return [await self._finish(p, c) for p, c in zip(prepared, classifications, strict=True)]
+
+    def _prepare(self, contact: Contact) -> _Prepared:
+        started = time.perf_counter()
+        text = self.redactor.redact(contact.text).text
+        clean, injection = self.safety.neutralize(text)
+        return _Prepared(contact, text, clean, injection, started)
+
+    async def _classify(self, texts: list[str]) -> list[Classification | None]:
+        try:
+            return list(await self.classifier.classify(texts))
+        except Exception:  # a failed model must not drop contacts: they go to a human
+            log.exception("classifier failed; handing %d contacts to a human", len(texts))
+            return [None] * len(texts)
+
+    async def _finish(self, item: _Prepared, classification: Classification | None) -> Decision:
+        existing = await self.store.get_decision(item.contact.id)
+        if existing is not None:
+            return existing
+        decision = await self._decide(item, classification)
+        decision = replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000)
+        if not await self.store.record_decision(decision):
+            recorded = await self.store.get_decision(item.contact.id)
+            return recorded or decision
+        log.info(
+            "decision contact=%s action=%s category=%s confidence=%.2f tier=%s reason=%s",
+            decision.contact_id, decision.action, decision.category, decision.confidence, decision.tier,
+            decision.reason,
+        )  # fmt: skip
+        if decision.channel is Channel.CUSTOMER:
+            await self.outcomes.on_contact(decision, read_follow_up(decision.text))
+        if decision.action is Action.HANDOFF:
+            try:
+                await self.notifier.handoff(decision)
+            except Exception:
+                log.exception("hand-off notification failed for %s", decision.contact_id)
+        return decision
+
+    async def _decide(self, item: _Prepared, classification: Classification | None) -> Decision:
+        contact = item.contact
+        if classification is None:
+            return self._handoff(item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE)
+        verdict = self.safety.check(item.text, classification, injection=item.injection)
+        category = self._category(classification, verdict)
+        cat = self.taxonomy.category(category)
+        if contact.channel is Channel.CUSTOMER:
+            early = await self._customer_gates(item, classification, verdict, category)
+            if early is not None:
+                return early
+        agent = contact.channel is Channel.AGENT
+        visibility = (Visibility.PUBLIC, Visibility.INTERNAL) if agent else (Visibility.PUBLIC,)
+        confident = classification.confidence >= self.policy.confidence
+        if cat.reply is not None and not agent:
+            return self._decision(item, classification, category, Action.ANSWER, "bot", "canned_reply", reply=cat.reply)
+        articles = cat.articles if (confident or not agent) else None
+        try:
+            passages = await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
+            if not agent:
+                passages = [p for p in passages if p.visibility is Visibility.PUBLIC]
+            best = passages[0] if passages else None
+            if best is None or best.score < self.policy.retrieval:
+                tried = f"no article scored above {self.policy.retrieval:.2f}" + (
+                    f" (best: {best.article_id} {best.score:.2f})" if best else ""
+                )
+                return self._handoff(item, classification, cat.tier, "low_retrieval_score", tried, category)
+            answer = await self.answerer.answer(item.clean, passages, contact.channel)
+        except Exception as exc:
+            log.exception("retrieval or answering failed for %s", contact.id)
+            return self._handoff(
+                item, classification, cat.tier, f"dependency_failure:{type(exc).__name__}", "nothing", category
+            )
+        if answer is None:
+            return self._handoff(item, classification, cat.tier, "answerer_abstained", "drafting a reply", category)
+        if not agent and answer.passage.visibility is not Visibility.PUBLIC:  # defence in depth
+            return self._handoff(item, classification, cat.tier, "internal_article_blocked", "nothing", category)
+        return self._decision(
+            item, classification, category, Action.ANSWER, "bot", "answered", reply=answer.text,
+            passage=answer.passage, passages=tuple(passages),
+        )  # fmt: skip
+
+    async def _customer_gates(
+        self, item: _Prepared, classification: Classification, verdict: SafetyVerdict, category: str
+    ) -> Decision | None:
+        cat = self.taxonomy.category(category)
+        if verdict.category is not None:
+            reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
+            return self._handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
+        if item.injection:
+            tier = cat.tier if cat.tier not in ("bot", "t1") and not cat.bot_may_answer else INJECTION_TIER
+            return self._handoff(item, classification, tier, "prompt_injection", "nothing: instructions in message", category)
+        prior = await self.outcomes.open_answer(item.contact.customer_id, self.clock.now())
+        if prior is not None and read_follow_up(item.text) is FollowUp.UNRESOLVED:
+            tier = self.taxonomy.category(prior.category).tier
+            return self._handoff(
+                item, classification, tier, "customer_still_needs_help",
+                f"answered {prior.contact_id} ({prior.category}); the customer says it did not help", prior.category,
+            )  # fmt: skip
+        if prior is not None and read_follow_up(item.text) is FollowUp.RESOLVED:
+            return self._decision(
+                item, classification, prior.category, Action.ANSWER, "bot", "customer_confirmed",
+                reply="Glad that helped! Is there anything else I can do for you?",
+            )  # fmt: skip
+        if not cat.bot_may_answer:
+            return self._handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
+        if classification.confidence < self.policy.confidence and cat.reply is None:
+            tried = f"classified as {classification.category} at {classification.confidence:.2f}, below {self.policy.confidence:.2f}"
+            return self._handoff(item, classification, cat.tier, "low_confidence", tried, category)
+        return None
+
+    def _category(self, classification: Classification, verdict: SafetyVerdict) -> str:
+        guessed = classification.category if classification.category in self.taxonomy else OUT_OF_SCOPE
+        if verdict.category is None:
+            return guessed
+        own, gate = self.taxonomy.category(guessed), self.taxonomy.category(verdict.category)
+        # keep the classifier's more specific label when it is already a protected, same-tier category
+        return guessed if (not own.bot_may_answer and own.tier == gate.tier) else verdict.category
+
+    def _handoff(
+        self, item: _Prepared, classification: Classification | None, tier: str, reason: str, tried: str, category: str
+    ) -> Decision:
+        now = self.clock.now()
+        handoff = build_handoff(
+            taxonomy=self.taxonomy, category=category, tier=tier, reason=reason, text=item.text,
+            classification=classification, tried=tried, now=now,
+        )  # fmt: skip
+        return self._decision(item, classification, category, Action.HANDOFF, tier, reason, handoff=handoff)
+
+    def _decision(
+        self,
+        item: _Prepared,
+        classification: Classification | None,
+        category: str,
+        action: Action,
+        tier: str,
+        reason: str,
+        *,
+        reply: str | None = None,
+        passage: Passage | None = None,
+        passages: tuple[Passage, ...] = (),
+        handoff: Handoff | None = None,
+    ) -> Decision:
+        contact = item.contact
+        return Decision(
+            contact_id=contact.id, channel=contact.channel, text=item.text, category=category,
+            group=str(self.taxonomy.category(category).group),
+            confidence=classification.confidence if classification else 0.0, action=action, tier=tier, reason=reason,
+            decided_at=self.clock.now(), customer_id=contact.customer_id, conversation_id=contact.conversation_id,
+            source=contact.source, reply=reply, article_id=passage.article_id if passage else None,
+            article_url=passage.url if passage else None, retrieval_score=passage.score if passage else None,
+            handoff=handoff,
+            injection=item.injection, passages=passages,
+        )  # fmt: skip

@@ -1,0 +1,111 @@
+"""The safety layer: rules that run beside the classifier and that no customer text can switch off.
+
+Legal, regulatory, fraud, AML and privacy contacts are caught by two independent signals: curated patterns
+(``automations/data/safety.yaml``) and the classifier's probability for those categories. Requests for a human are
+caught by patterns too. Prompt-injection attempts are detected, cut out of the text before classification, and flag
+the contact so that it can never be auto-answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from automations.configfile import Issue, load_yaml_model
+from automations.models import Classification, SafetyVerdict
+from automations.taxonomy import SENSITIVE_CATEGORIES
+
+__all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "load_safety_rules"]
+
+DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
+HUMAN = "human_request"
+_SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
+
+
+def _compile(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        re.compile(pattern, re.IGNORECASE)  # raises re.error -> validation error with the file and line
+    return patterns
+
+
+class SafetyRules(BaseModel):
+    """Validated contents of the safety rules file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int
+    classifier_min_probability: float = Field(ge=0.0, le=1.0)
+    categories: dict[str, list[str]]
+    human_request: list[str]
+    injection: list[str]
+
+    @field_validator("human_request", "injection")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        return _compile(value)
+
+    @field_validator("categories")
+    @classmethod
+    def _category_patterns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in value.values():
+            _compile(patterns)
+        return value
+
+
+def _check(rules: SafetyRules) -> Iterator[Issue]:
+    for name in rules.categories:
+        if name not in SENSITIVE_CATEGORIES:
+            yield ("categories", name), f"{name} is not a protected category ({', '.join(SENSITIVE_CATEGORIES)})"
+    for name in SENSITIVE_CATEGORIES:
+        if not rules.categories.get(name):
+            yield ("categories",), f"protected category {name} has no patterns"
+
+
+def load_safety_rules(path: Path | str = DEFAULT_RULES) -> SafetyRules:
+    """Load and validate a safety rules file; errors name the file and line."""
+    return load_yaml_model(path, SafetyRules, _check)
+
+
+def _any(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
+
+
+class SafetyGate:
+    """Applies :class:`SafetyRules` to a redacted message and the classifier's view of it."""
+
+    def __init__(self, rules: SafetyRules | None = None) -> None:
+        self.rules = rules or load_safety_rules()
+        self._categories = [(name, _any(patterns)) for name, patterns in self.rules.categories.items()]
+        self._human = _any(self.rules.human_request)
+        self._injection = _any(self.rules.injection)
+
+    def neutralize(self, text: str) -> tuple[str, bool]:
+        """Drop the sentences or lines that carry embedded instructions; returns (clean text, injection found)."""
+        if not self._injection.search(text):
+            return text, False
+        kept = [part for part in _SPLIT.split(text) if part.strip() and not self._injection.search(part)]
+        clean = " ".join(kept).strip()
+        return (clean or text), True
+
+    def check(self, text: str, classification: Classification | None, *, injection: bool = False) -> SafetyVerdict:
+        """Return the protected category (or ``human_request``) this message must go to, if any.
+
+        Patterns are checked on the whole redacted text, so nothing placed around a request can hide it.
+        """
+        for name, pattern in self._categories:
+            match = pattern.search(text)
+            if match is not None:
+                return SafetyVerdict(name, (f"pattern:{name}:{match.group(0)[:40]!r}",), injection)
+        if classification is not None:
+            floor = self.rules.classifier_min_probability
+            for label, probability in classification.ranked:
+                if label in SENSITIVE_CATEGORIES and probability >= floor:
+                    return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
+        match = self._human.search(text)
+        if match is not None:
+            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{match.group(0)[:40]!r}",), injection)
+        if classification is not None and classification.category == HUMAN:
+            return SafetyVerdict(HUMAN, (f"classifier:{HUMAN}:{classification.confidence:.2f}",), injection)
+        return SafetyVerdict(None, (), injection)

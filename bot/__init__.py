@@ -1,0 +1,1 @@
+"""Adapters (CLI; later Slack, Intercom, HTTP) and the single composition root."""

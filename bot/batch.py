@@ -1,0 +1,82 @@
+"""``autopilot triage``: decide on a JSONL file of contacts in batches."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.progress import Progress
+
+from automations.configfile import ConfigError
+from automations.models import Channel, Contact, Decision
+from bot.composition import build_core
+from bot.settings import Settings
+
+__all__ = ["TriageLine", "decision_row", "read_lines", "run_triage"]
+
+
+class TriageLine(BaseModel):
+    """One input line."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    text: str
+    channel: Channel = Channel.CUSTOMER
+    customer_id: str | None = None
+
+
+def read_lines(path: Path) -> Iterator[TriageLine]:
+    """Parse the input JSONL; a bad line raises ``ConfigError`` naming the file and line."""
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield TriageLine.model_validate_json(raw)
+            except ValidationError as exc:
+                raise ConfigError(path, number, exc.errors()[0]["msg"]) from exc
+
+
+def decision_row(line_id: str, decision: Decision) -> dict[str, object]:
+    """The output fields of one triaged contact."""
+    return {
+        "id": line_id,
+        "text": decision.text,
+        "channel": str(decision.channel),
+        "category": decision.category,
+        "confidence": round(decision.confidence, 4),
+        "action": str(decision.action),
+        "tier": decision.tier,
+        "reason": decision.reason,
+        "article_id": decision.article_id,
+        "reply": decision.reply,
+        "sla_first_response_due": decision.handoff.first_response_due.isoformat() if decision.handoff else None,
+    }
+
+
+async def run_triage(
+    settings: Settings, input: Path, output: Path, *, model_dir: Path | None, batch: int, progress: Progress
+) -> int:
+    """Triage every line of ``input`` into ``output``; returns how many were written."""
+    lines = list(read_lines(input))
+    core = await build_core(settings, model_dir=model_dir)
+    count = 0
+    try:
+        with progress, output.open("w", encoding="utf-8") as out:
+            task = progress.add_task("triage", total=len(lines))
+            for start in range(0, len(lines), batch):
+                chunk = lines[start : start + batch]
+                contacts = [
+                    Contact(id=f"triage:{line.id}", text=line.text, channel=line.channel, customer_id=line.customer_id)
+                    for line in chunk
+                ]
+                for line, decision in zip(chunk, await core.pipeline.handle_many(contacts), strict=True):
+                    out.write(json.dumps(decision_row(line.id, decision), ensure_ascii=False) + "\n")
+                    count += 1
+                progress.update(task, advance=len(chunk))
+    finally:
+        await core.close()
+    return count

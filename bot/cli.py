@@ -1,0 +1,169 @@
+"""The ``autopilot`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from automations.configfile import ConfigError
+from bot.settings import Settings
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+app = typer.Typer(help="Support Autopilot: classify, answer from the knowledge base, hand off, log.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+err = Console(stderr=True)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except ConfigError as exc:
+        err.print(f"[bold red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except FileNotFoundError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _progress(console_: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console_
+    )
+
+
+@app.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False) -> None:
+    from automations.redaction import install_log_redaction
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    install_log_redaction()
+
+
+@app.command()
+def ingest(path: Annotated[Path | None, typer.Argument(help="Folder of Markdown articles.")] = None) -> None:
+    """Index the knowledge base; unchanged files cost nothing, changed and deleted files update the index."""
+    from bot.composition import open_index
+    from knowledge.embedding import MiniLMEmbedder
+    from knowledge.ingest import ingest as run_ingest
+
+    settings = Settings()
+    root = path or settings.kb_path
+
+    async def go() -> None:
+        index = open_index(settings, MiniLMEmbedder())
+        with _progress(err) as bar:
+            task = bar.add_task("ingesting", total=None)
+
+            def tick(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"ingesting {name}")
+
+            report = await run_ingest(root, index, progress=tick)
+        console.print(
+            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+            f"deleted {len(report.deleted)}; {report.sections} sections embedded; {await index.count()} in the index"
+        )
+
+    _run(go())
+
+
+@app.command()
+def train(
+    data: Annotated[list[Path], typer.Option("--data", help="Labelled CSV (text,category); repeatable.")],
+    output: Annotated[Path, typer.Option("--output", help="Model directory to write.")],
+    precision: Annotated[float, typer.Option(help="Precision the hand-off threshold must reach on validation.")] = 0.97,
+) -> None:
+    """Train the classifier head on a labelled export and calibrate its thresholds on held-out folds."""
+    from bot.training import train_model
+
+    report = _run(train_model(Settings(), data, output, precision=precision))
+    console.print_json(json.dumps(report))
+
+
+@app.command()
+def triage(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of {id, text[, channel, customer_id]}.")],
+    output: Annotated[Path, typer.Option("--output", help="JSONL of decisions.")],
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory.")] = None,
+    batch: Annotated[int, typer.Option(help="Contacts classified per batch.")] = 64,
+) -> None:
+    """Decide on a batch of contacts, with a progress bar on stderr."""
+    from bot.batch import run_triage
+
+    count = _run(run_triage(Settings(), input, output, model_dir=model, batch=batch, progress=_progress(err)))
+    err.print(f"triaged {count} contacts → {output}")
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="An agent's question.")]) -> None:
+    """The agent view: answers from public and internal articles."""
+    from bot.interactive import agent_answer
+
+    console.print(_run(agent_answer(Settings(), question)))
+
+
+@app.command()
+def chat(customer: Annotated[str, typer.Option(help="Customer id for this session.")] = "cus_terminal") -> None:
+    """An interactive customer chat in the terminal (public articles only)."""
+    from bot.interactive import chat_loop
+
+    _run(chat_loop(Settings(), customer, console))
+
+
+@app.command()
+def demo(
+    stream: Annotated[Path | None, typer.Option(help="JSONL stream of contacts to replay.")] = None,
+) -> None:
+    """Replay a realistic stream of contacts, print each decision and a deflection summary."""
+    from bot.interactive import run_demo
+
+    _run(run_demo(Settings(), stream, console))
+
+
+@eval_app.command("banking77")
+def eval_banking77(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for banking77.json and banking77.md.")] = Path("evals/reports"),
+    data: Annotated[Path | None, typer.Option(help="Banking77 folder.")] = None,
+) -> None:
+    """Train on Banking77 train (validation held out), score test, and score the shipped out-of-box model."""
+    from evals.banking77 import run_banking77
+
+    report = _run(run_banking77(Settings(), data=data, out=out))
+    if as_json:
+        console.print_json(json.dumps(report))
+
+
+@eval_app.command("safety")
+def eval_safety(
+    dataset: Annotated[Path | None, typer.Option(help="Adversarial JSONL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Score the decision pipeline on the adversarial safety set (held-out by default)."""
+    from evals.safety import run_safety
+
+    report = _run(run_safety(Settings(), dataset))
+    if as_json:
+        console.print_json(json.dumps(report))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,107 @@
+"""The single composition root: settings in, a wired automation core out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from automations.answering import ExtractiveAnswerer
+from automations.classifier import EmbeddingClassifier, LinearHead
+from automations.models import Decision
+from automations.outcomes import OutcomeTracker
+from automations.pipeline import Pipeline, Policy
+from automations.ports import Clock, Notifier
+from automations.redaction import Redactor, install_log_redaction
+from automations.safety import SafetyGate, load_safety_rules
+from automations.store import SqlEventStore
+from automations.taxonomy import Taxonomy, load_taxonomy
+from bot.settings import Settings
+from knowledge.embedding import MiniLMEmbedder
+from knowledge.index import ChromaIndex, chroma_client
+
+__all__ = ["Core", "LogNotifier", "SystemClock", "build_core", "open_index"]
+
+log = logging.getLogger("autopilot")
+
+
+class SystemClock:
+    """Wall-clock time in UTC."""
+
+    def now(self) -> datetime:
+        """Current UTC time."""
+        return datetime.now(UTC)
+
+
+class LogNotifier:
+    """Hand-off notifier for the embedded default: writes each hand-off to the (redacting) log."""
+
+    async def handoff(self, decision: Decision) -> None:
+        """Log the hand-off summary."""
+        log.info("hand-off to %s: %s", decision.tier, decision.contact_id)
+
+
+@dataclass
+class Core:
+    """Everything a process needs, built once."""
+
+    settings: Settings
+    taxonomy: Taxonomy
+    embedder: MiniLMEmbedder
+    classifier: EmbeddingClassifier
+    index: ChromaIndex
+    store: SqlEventStore
+    pipeline: Pipeline
+    outcomes: OutcomeTracker
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.store.close()
+
+
+def open_index(settings: Settings, embedder: MiniLMEmbedder) -> ChromaIndex:
+    """The knowledge index: a Chroma server when ``CHROMA_HOST`` is set, else the embedded store."""
+    client = chroma_client(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    return ChromaIndex(client, embedder)
+
+
+async def build_core(
+    settings: Settings,
+    *,
+    model_dir: Path | None = None,
+    notifier: Notifier | None = None,
+    clock: Clock | None = None,
+    embedder: MiniLMEmbedder | None = None,
+) -> Core:
+    """Load configuration, model, index and store, and wire the pipeline."""
+    install_log_redaction()
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    safety = SafetyGate(load_safety_rules(settings.safety_path))
+    head = LinearHead.load(model_dir or settings.model_dir)
+    unknown = sorted(set(head.labels) - set(taxonomy.ids))
+    if unknown:
+        log.warning("model labels not in the taxonomy are treated as out_of_scope: %s", ", ".join(unknown[:10]))
+    embedder = embedder or MiniLMEmbedder()
+    classifier = EmbeddingClassifier(embedder, head)
+    index = open_index(settings, embedder)
+    store = await SqlEventStore.open(settings.db_url)
+    outcomes = OutcomeTracker(
+        store,
+        resolve_after=timedelta(hours=settings.resolve_after_hours),
+        reopen_within=timedelta(days=settings.reopen_within_days),
+    )
+    pipeline = Pipeline(
+        taxonomy=taxonomy,
+        classifier=classifier,
+        index=index,
+        answerer=ExtractiveAnswerer(),
+        store=store,
+        notifier=notifier or LogNotifier(),
+        clock=clock or SystemClock(),
+        policy=Policy(confidence=head.threshold, retrieval=head.retrieval_threshold, k=settings.retrieval_k),
+        safety=safety,
+        redactor=Redactor(),
+        outcomes=outcomes,
+    )
+    return Core(settings, taxonomy, embedder, classifier, index, store, pipeline, outcomes)
