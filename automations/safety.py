@@ -37,6 +37,7 @@ class SafetyRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: int
     classifier_min_probability: float = Field(ge=0.0, le=1.0)
+    priority: dict[str, list[str]] = Field(default_factory=dict)
     categories: dict[str, list[str]]
     human_request: list[str]
     injection: list[str]
@@ -46,7 +47,7 @@ class SafetyRules(BaseModel):
     def _patterns(cls, value: list[str]) -> list[str]:
         return _compile(value)
 
-    @field_validator("categories")
+    @field_validator("categories", "priority")
     @classmethod
     def _category_patterns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for patterns in value.values():
@@ -55,9 +56,10 @@ class SafetyRules(BaseModel):
 
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:
-    for name in rules.categories:
-        if name not in SENSITIVE_CATEGORIES:
-            yield ("categories", name), f"{name} is not a protected category ({', '.join(SENSITIVE_CATEGORIES)})"
+    for section, groups in (("priority", rules.priority), ("categories", rules.categories)):
+        for name in groups:
+            if name not in SENSITIVE_CATEGORIES:
+                yield (section, name), f"{name} is not a protected category ({', '.join(SENSITIVE_CATEGORIES)})"
     for name in SENSITIVE_CATEGORIES:
         if not rules.categories.get(name):
             yield ("categories",), f"protected category {name} has no patterns"
@@ -77,7 +79,8 @@ class SafetyGate:
 
     def __init__(self, rules: SafetyRules | None = None) -> None:
         self.rules = rules or load_safety_rules()
-        self._categories = [(name, _any(patterns)) for name, patterns in self.rules.categories.items()]
+        ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
+        self._categories = [(name, _any(patterns)) for name, patterns in ordered]
         self._human = _any(self.rules.human_request)
         self._injection = _any(self.rules.injection)
 
@@ -98,14 +101,14 @@ class SafetyGate:
             match = pattern.search(text)
             if match is not None:
                 return SafetyVerdict(name, (f"pattern:{name}:{match.group(0)[:40]!r}",), injection)
+        match = self._human.search(text)
+        if match is not None:
+            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{match.group(0)[:40]!r}",), injection)
         if classification is not None:
             floor = self.rules.classifier_min_probability
             for label, probability in classification.ranked:
                 if label in SENSITIVE_CATEGORIES and probability >= floor:
                     return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
-        match = self._human.search(text)
-        if match is not None:
-            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{match.group(0)[:40]!r}",), injection)
         if classification is not None and classification.category == HUMAN:
             return SafetyVerdict(HUMAN, (f"classifier:{HUMAN}:{classification.confidence:.2f}",), injection)
         return SafetyVerdict(None, (), injection)
