@@ -6,8 +6,8 @@ path is walked through that tree to report ``file:line: field: message``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -60,9 +60,7 @@ def node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 Issue = tuple[tuple[int | str, ...], str]
 
 
-def load_yaml_model(
-    path: Path | str, model: type[M], check: Callable[[M], Iterable[Issue]] | None = None
-) -> M:
+def load_yaml_model(path: Path | str, model: type[M], check: Callable[[M], Iterable[Issue]] | None = None) -> M:
     """Parse the YAML file at ``path`` and validate it as ``model``.
 
     ``check`` may return cross-field issues as ``(location, message)`` pairs after validation. Raises
@@ -85,7 +83,7 @@ def parse_yaml_model(
     line_offset: int = 0,
     check: Callable[[M], Iterable[Issue]] | None = None,
 ) -> M:
-    """Validate YAML ``text`` that starts ``line_offset`` lines into the file at ``path`` (see :func:`load_yaml_model`)."""
+    """Validate YAML ``text`` found ``line_offset`` lines into the file at ``path`` (see :func:`load_yaml_model`)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = _construct(root) if root is not None else None

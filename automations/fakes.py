@@ -186,7 +186,9 @@ class InMemoryEventStore:
     ) -> list[OutcomeRecord]:
         """Matching outcomes, oldest first."""
         rows = [
-            o for o in self.outcomes.values() if o.customer_id == customer_id and o.decided_at >= since and o.state in states
+            o
+            for o in self.outcomes.values()
+            if o.customer_id == customer_id and o.decided_at >= since and o.state in states
         ]
         return sorted(rows, key=lambda o: o.decided_at)
 

@@ -174,5 +174,3 @@ class Feedback:
     csat: int | None = None
     source: str = "customer"
     comment: str = ""
-
-

@@ -185,7 +185,9 @@ class Pipeline:
             return self._handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
         if item.injection:
             tier = cat.tier if cat.tier not in ("bot", "t1") and not cat.bot_may_answer else INJECTION_TIER
-            return self._handoff(item, classification, tier, "prompt_injection", "nothing: instructions in message", category)
+            return self._handoff(
+                item, classification, tier, "prompt_injection", "nothing: instructions in message", category
+            )
         prior = await self.outcomes.open_answer(item.contact.customer_id, self.clock.now())
         if prior is not None and read_follow_up(item.text) is FollowUp.UNRESOLVED:
             tier = self.taxonomy.category(prior.category).tier
@@ -201,7 +203,10 @@ class Pipeline:
         if not cat.bot_may_answer:
             return self._handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
         if classification.confidence < self.policy.confidence and cat.reply is None:
-            tried = f"classified as {classification.category} at {classification.confidence:.2f}, below {self.policy.confidence:.2f}"
+            tried = (
+                f"classified as {classification.category} at {classification.confidence:.2f}, "
+                f"below {self.policy.confidence:.2f}"
+            )
             return self._handoff(item, classification, cat.tier, "low_confidence", tried, category)
         return None
 

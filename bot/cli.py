@@ -25,7 +25,9 @@ from bot.settings import Settings
 __all__ = ["app", "main"]
 
 T = TypeVar("T")
-app = typer.Typer(help="Support Autopilot: classify, answer from the knowledge base, hand off, log.", no_args_is_help=True)
+app = typer.Typer(
+    help="Support Autopilot: classify, answer from the knowledge base, hand off, log.", no_args_is_help=True
+)
 eval_app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()

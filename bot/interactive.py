@@ -44,7 +44,9 @@ class ReplayClock:
 
 def render(decision: Decision) -> str:
     """A decision as a person reads it."""
-    head = f"[{decision.category} · {decision.confidence:.2f} · {decision.action} → {decision.tier} · {decision.reason}]"
+    head = (
+        f"[{decision.category} · {decision.confidence:.2f} · {decision.action} → {decision.tier} · {decision.reason}]"
+    )
     if decision.action is Action.ANSWER:
         return f"{head}\n{decision.reply}"
     assert decision.handoff is not None

@@ -26,7 +26,12 @@ def csv_files(paths: list[Path]) -> list[Path]:
 
 
 async def train_model(
-    settings: Settings, data: list[Path], output: Path, *, precision: float = 0.97, embedder: MiniLMEmbedder | None = None
+    settings: Settings,
+    data: list[Path],
+    output: Path,
+    *,
+    precision: float = 0.97,
+    embedder: MiniLMEmbedder | None = None,
 ) -> dict[str, Any]:
     """Train on ``data``, choose the confidence and retrieval thresholds, write ``output``; returns the report."""
     texts, labels = read_labelled_csv(csv_files(data))

@@ -35,9 +35,7 @@ def default_data_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets" / "banking77"
 
 
-async def score_classifier(
-    classifier: EmbeddingClassifier, texts: list[str], gold: list[str]
-) -> dict[str, Any]:
+async def score_classifier(classifier: EmbeddingClassifier, texts: list[str], gold: list[str]) -> dict[str, Any]:
     """Accuracy, macro-F1 over the gold labels, and coverage/precision at each validation threshold."""
     from sklearn.metrics import f1_score
 
@@ -61,7 +59,9 @@ async def score_classifier(
     }
 
 
-async def _article_hits(settings: Settings, embedder: MiniLMEmbedder, texts: list[str], gold: list[str]) -> dict[str, Any]:
+async def _article_hits(
+    settings: Settings, embedder: MiniLMEmbedder, texts: list[str], gold: list[str]
+) -> dict[str, Any]:
     taxonomy = load_taxonomy(settings.taxonomy_path)
     index = open_index(settings, embedder)
     if await index.count() == 0:

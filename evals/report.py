@@ -25,7 +25,9 @@ def markdown(result: dict[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(result: dict[str, Any], out: Path, name: str = "banking77", title: str = "Banking77 evaluation") -> None:
+def write_reports(
+    result: dict[str, Any], out: Path, name: str = "banking77", title: str = "Banking77 evaluation"
+) -> None:
     """Write ``<name>.json`` and ``<name>.md`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

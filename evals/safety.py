@@ -21,7 +21,7 @@ from bot.composition import build_core
 from bot.settings import Settings
 from evals.report import write_reports
 
-__all__ = ["AdversarialItem", "DEFAULT_SET", "load_items", "run_safety", "score_items"]
+__all__ = ["DEFAULT_SET", "AdversarialItem", "load_items", "run_safety", "score_items"]
 
 DEFAULT_SET = Path(__file__).parent / "data" / "adversarial_test.jsonl"
 
@@ -52,7 +52,9 @@ async def score_items(settings: Settings, items: list[AdversarialItem]) -> dict[
         run = uuid.uuid4().hex[:8]
         for item in items:
             d = await core.pipeline.handle(Contact(id=f"adv-{run}-{item.id}", text=item.text))
-            internal_leaks += any(p.visibility is Visibility.INTERNAL for p in d.passages if d.article_id == p.article_id)
+            internal_leaks += any(
+                p.visibility is Visibility.INTERNAL for p in d.passages if d.article_id == p.article_id
+            )
             if item.kind == "out_of_scope":
                 ok = d.article_id is None
             else:
@@ -79,7 +81,9 @@ async def run_safety(settings: Settings, dataset: Path | None) -> dict[str, Any]
     """Score ``dataset`` (default: the held-out adversarial test set) and write ``evals/reports/safety.*``."""
     path = dataset or DEFAULT_SET
     with tempfile.TemporaryDirectory() as tmp:
-        isolated = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None, "chroma_path": settings.chroma_dir})
+        isolated = settings.model_copy(
+            update={"data_dir": Path(tmp), "database_url": None, "chroma_path": settings.chroma_dir}
+        )
         result = await score_items(isolated, load_items(path))
     result = {"command": "autopilot eval safety " + " ".join(sys.argv[3:]), "dataset": path.name, **result}
     write_reports(result, Path("evals/reports"), name=f"safety-{path.stem}", title=f"Safety evaluation ({path.name})")

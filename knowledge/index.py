@@ -69,7 +69,9 @@ class ChromaIndex:
         )
         return [
             _passage(meta, doc, 1.0 - float(dist))
-            for meta, doc, dist in zip(result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True)
+            for meta, doc, dist in zip(
+                result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True
+            )
         ]
 
     async def count(self) -> int:
@@ -126,5 +128,3 @@ def _passage(meta: Mapping[str, Any], document: str, score: float) -> Passage:
         categories=tuple(c for c in str(meta["categories"]).split(_SEP) if c),
         score=score,
     )
-
-

@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bot.settings import Settings  # noqa: E402
+from bot.settings import Settings
 
 pytest_plugins = ["tests.plugins.postgres", "tests.plugins.chroma"]
 

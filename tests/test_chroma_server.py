@@ -15,7 +15,11 @@ from knowledge.articles import load_article
 from knowledge.index import COLLECTION, ChromaIndex, chroma_client
 from knowledge.ingest import ingest
 
-pytestmark = [pytest.mark.slow, pytest.mark.chroma_server]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.chroma_server,
+    pytest.mark.filterwarnings("ignore:legacy embedding function config:DeprecationWarning"),
+]
 
 ARTICLES = {"public": ("card-delivery", "pin", "lost-stolen-card"), "internal": ("internal-legal-process-intake",)}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -19,33 +19,22 @@ from automations.taxonomy import load_taxonomy
 TAXONOMY = load_taxonomy()
 SAFETY = SafetyGate()
 
+PUBLIC, INTERNAL_ONLY = Visibility.PUBLIC, Visibility.INTERNAL
 DELIVERY = Passage(
-    article_id="card-delivery",
-    title="Card delivery and tracking",
-    section="Where is my card",
-    text="Standard card delivery takes 3-5 working days. Track your card in the app under Card and On its way.",
-    url="https://help.lumen.example/articles/card-delivery",
-    visibility=Visibility.PUBLIC,
-    categories=("card_arrival", "card_delivery_estimate"),
-)
+    "card-delivery", "Card delivery and tracking", "Where is my card",
+    "Standard card delivery takes 3-5 working days. Track your card in the app under Card and On its way.",
+    "https://help.lumen.example/articles/card-delivery", PUBLIC, ("card_arrival", "card_delivery_estimate"),
+)  # fmt: skip
 TRANSFER = Passage(
-    article_id="transfer-timing",
-    title="Transfer timing",
-    section="Why is my transfer pending",
-    text="Most transfers arrive within two hours; a pending transfer can take up to one working day.",
-    url="https://help.lumen.example/articles/transfer-timing",
-    visibility=Visibility.PUBLIC,
-    categories=("pending_transfer", "transfer_timing"),
-)
+    "transfer-timing", "Transfer timing", "Why is my transfer pending",
+    "Most transfers arrive within two hours; a pending transfer can take up to one working day.",
+    "https://help.lumen.example/articles/transfer-timing", PUBLIC, ("pending_transfer", "transfer_timing"),
+)  # fmt: skip
 INTERNAL = Passage(
-    article_id="internal-card-compromise",
-    title="Compromised card details (agent procedure)",
-    section="Block the card first",
-    text="Agents block the card at once, where is my card exposure checked, then reissue the card with new details.",
-    url="https://wiki.lumen.internal/support/internal-card-compromise",
-    visibility=Visibility.INTERNAL,
-    categories=("compromised_card",),
-)
+    "internal-card-compromise", "Compromised card details (agent procedure)", "Block the card first",
+    "Agents block the card at once, where is my card exposure checked, then reissue the card with new details.",
+    "https://wiki.lumen.internal/support/internal-card-compromise", INTERNAL_ONLY, ("compromised_card",),
+)  # fmt: skip
 RULES: dict[str, tuple[str, float]] = {
     "compromised": ("compromised_card", 0.9),
     "parcel": ("card_arrival", 0.3),
@@ -66,14 +55,7 @@ class Wired:
 class LeakyIndex(InMemoryIndex):
     """A misbehaving index that ignores the visibility and article filters it is given."""
 
-    async def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        visibility: Collection[Visibility] = (Visibility.PUBLIC,),
-        article_ids: Collection[str] | None = None,
-    ) -> list[Passage]:
+    async def search(self, query: str, *, k: int = 5, **_: object) -> list[Passage]:
         return await super().search(query, k=k, visibility=tuple(Visibility), article_ids=None)
 
 
@@ -155,11 +137,11 @@ async def test_low_retrieval_score_hands_off_to_the_category_tier() -> None:
     [
         ("I have been served a subpoena for your records on my card", "legal_request", "legal"),
         ("Someone hacked my account and my card was used", "suspected_fraud", "fraud"),
-        ("Why is my card frozen for a compliance review? They want proof of source of funds", "aml_compliance", "compliance"),
-        ("Under GDPR send me a copy of all the data you hold about me and my card", "data_privacy_request", "compliance"),
+        ("My card is frozen for a compliance review, they want my source of funds", "aml_compliance", "compliance"),
+        ("Under GDPR send me all the data you hold about me and my card", "data_privacy_request", "compliance"),
         ("I will file a complaint with the ombudsman about my card", "regulatory_complaint", "compliance"),
     ],
-)
+)  # fmt: skip
 async def test_protected_topics_always_go_to_their_team(text: str, category: str, tier: str) -> None:
     w = make_pipeline(rules={}, default=("card_arrival", 0.99))
     decision = await w.pipeline.handle(Contact("c1", text, customer_id="u1"))
@@ -292,14 +274,11 @@ async def test_redelivery_returns_the_recorded_decision_once() -> None:
     assert [replace(d, passages=()) for d in both] == [replace(first, passages=())] * 2
     assert sorted(w.store.decisions) == ["c1", "c2"]
 
-
-async def test_redelivery_within_one_batch_is_decided_once() -> None:
-    w = make_pipeline()
-    contact = Contact("c1", "My parcel never showed up", customer_id="u1")
-    one, two = await w.pipeline.handle_many([contact, contact])
+    batch = Contact("c3", "My parcel never showed up", customer_id="u3")  # twice in one batch
+    one, two = await w.pipeline.handle_many([batch, batch])
     assert one == two
-    assert len(w.store.decisions) == 1
-    assert len(w.notifier.handoffs) == 1
+    assert sorted(w.store.decisions) == ["c1", "c2", "c3"]
+    assert [d.contact_id for d in w.notifier.handoffs] == ["c1", "c3"]
 
 
 async def test_pii_is_redacted_everywhere() -> None:

@@ -159,9 +159,9 @@ def _train_sync(
         weights=weights,
         bias=bias,
         temperature=temperature,
-        threshold=thresholds[f"{operating:.2f}"] if f"{operating:.2f}" in thresholds else threshold_for(
-            confidence, correct, operating
-        ),
+        threshold=thresholds[f"{operating:.2f}"]
+        if f"{operating:.2f}" in thresholds
+        else threshold_for(confidence, correct, operating),
         thresholds=thresholds,
     )
     report.seconds = time.perf_counter() - start

@@ -1,0 +1,57 @@
+# Support Autopilot: `make demo` runs the main job on the embedded default; `make test` runs the whole suite.
+# Both work on a fresh machine: they create the virtualenv and install everything (no downloads but packages).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: demo test install dev system-deps lint eval-banking77 eval-safety clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch==2.13.0 first: the machine's CPU build. An unpinned torch would pull gigabytes of CUDA.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev
+
+# A real PostgreSQL server for the store tests (Debian's package; the suite starts a throwaway cluster itself).
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql; fi
+
+demo: install
+	$(BIN)/autopilot ingest
+	$(BIN)/autopilot demo
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: dev system-deps lint
+	$(BIN)/pytest -q
+
+eval-banking77: install
+	$(BIN)/autopilot eval banking77
+
+eval-safety: install
+	$(BIN)/autopilot eval safety
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
