@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from automations.configfile import Issue, load_yaml_model
 from automations.models import Classification, SafetyVerdict
@@ -25,10 +26,15 @@ HUMAN = "human_request"
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 
 
-def _compile(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        re.compile(pattern, re.IGNORECASE)  # raises re.error -> validation error with the file and line
-    return patterns
+def _one(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:  # reported by pydantic with the pattern's own location, hence file and line
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+    return pattern
+
+
+Pattern = Annotated[str, AfterValidator(_one)]
 
 
 class SafetyRules(BaseModel):
@@ -37,22 +43,10 @@ class SafetyRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: int
     classifier_min_probability: float = Field(ge=0.0, le=1.0)
-    priority: dict[str, list[str]] = Field(default_factory=dict)
-    categories: dict[str, list[str]]
-    human_request: list[str]
-    injection: list[str]
-
-    @field_validator("human_request", "injection")
-    @classmethod
-    def _patterns(cls, value: list[str]) -> list[str]:
-        return _compile(value)
-
-    @field_validator("categories", "priority")
-    @classmethod
-    def _category_patterns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for patterns in value.values():
-            _compile(patterns)
-        return value
+    priority: dict[str, list[Pattern]] = Field(default_factory=dict)
+    categories: dict[str, list[Pattern]]
+    human_request: list[Pattern]
+    injection: list[Pattern]
 
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:

@@ -118,7 +118,7 @@ def ask(question: Annotated[str, typer.Argument(help="An agent's question.")]) -
     """The agent view: answers from public and internal articles."""
     from bot.interactive import agent_answer
 
-    console.print(_run(agent_answer(Settings(), question)))
+    console.print(_run(agent_answer(Settings(), question)), markup=False, highlight=False)
 
 
 @app.command()

@@ -82,7 +82,8 @@ async def chat_loop(settings: Settings, customer: str, console: Console) -> None
             decision = await core.pipeline.handle(
                 Contact(id=f"chat:{uuid.uuid4().hex}", text=text, customer_id=customer, source="terminal")
             )
-            console.print(f"[bold green]bot>[/] {render(decision)}", highlight=False)
+            console.print("[bold green]bot>[/] ", end="")
+            console.print(render(decision), markup=False, highlight=False)
     finally:
         await core.close()
 

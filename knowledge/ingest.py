@@ -6,6 +6,7 @@ that disappeared from the folder are removed from the index.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ async def ingest(root: Path, index: ChromaIndex, *, progress: Progress | None = 
     articles = load_folder(root)
     indexed = await index.digests()
     report = IngestReport()
-    prefix = str(root.resolve())
+    prefix = str(root.resolve()) + (os.sep if root.is_dir() else "")
     current = {a.source for a in articles}
     stale = sorted(s for s in indexed if s.startswith(prefix) and s not in current)
     total = len(articles) + len(stale)

@@ -158,11 +158,6 @@ def test_coverage_at() -> None:
     assert coverage_at(confidence, 1.01) == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="threshold_for cuts the sorted list inside a run of equal confidences: the threshold it returns also "
-    "accepts the tied wrong predictions after the cut, so precision at that threshold misses the target",
-)
 def test_threshold_for_honours_tied_confidences() -> None:
     confidence = np.array([0.9, 0.8, 0.8], dtype=np.float32)
     correct = np.array([True, True, False])

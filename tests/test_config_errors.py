@@ -130,11 +130,6 @@ def test_safety_unknown_category_names_its_line(tmp_path: Path) -> None:
     expect(info.value, path, line_of(text, "  card_arrival:"), "card_arrival is not a protected category")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="safety.py _compile lets re.error escape from a pydantic validator: it is not a ValueError, so the load "
-    "fails with a raw re.error instead of a ConfigError naming the file and the pattern's line",
-)
 @pytest.mark.parametrize(
     ("old", "new"),
     [

@@ -66,14 +66,15 @@ def read_labelled_csv(paths: Sequence[Path | str]) -> tuple[list[str], list[str]
 def threshold_for(confidence: Array, correct: npt.NDArray[np.bool_], precision: float) -> float:
     """Lowest confidence threshold whose accepted predictions reach ``precision`` (1.01 if none does)."""
     order = np.argsort(-confidence, kind="stable")
+    ranked = confidence[order]
     hits = np.cumsum(correct[order])
     prec = hits / np.arange(1, len(order) + 1)
-    ok = np.nonzero(prec >= precision)[0]
+    # a threshold accepts every tied confidence, so only cut where the next confidence is strictly lower
+    boundary = np.append(ranked[1:] < ranked[:-1], True)
+    ok = np.nonzero((prec >= precision) & boundary)[0]
     if len(ok) == 0:
         return 1.01
-    # the largest accepted prefix that keeps the target, cut at a confidence boundary
-    k = int(ok[-1])
-    return float(confidence[order][k])
+    return float(ranked[int(ok[-1])])
 
 
 def coverage_at(confidence: Array, threshold: float) -> float:
