@@ -11,7 +11,7 @@ import asyncio
 import csv
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -191,12 +191,4 @@ async def train_head(
         "coverage": {k: round(v, 4) for k, v in report.coverage.items()},
         "operating_precision": operating_precision,
     }
-    return LinearHead(
-        labels=head.labels,
-        weights=head.weights,
-        bias=head.bias,
-        temperature=head.temperature,
-        threshold=head.threshold,
-        thresholds=head.thresholds,
-        info=info,
-    ), report
+    return replace(head, info=info), report
