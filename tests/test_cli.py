@@ -127,7 +127,7 @@ def test_triage_writes_a_decision_per_line(triaged) -> None:  # type: ignore[no-
     proc, rows = triaged
     assert f"triaged {len(rows)} contacts" in proc.stderr
     for row in rows.values():
-        assert FIELDS <= set(row), row
+        assert set(row) >= FIELDS, row
         assert row["action"] in {"answer", "handoff"}
         assert 0.0 <= row["confidence"] <= 1.0
         assert row["reason"]
@@ -141,7 +141,7 @@ def test_triage_writes_a_decision_per_line(triaged) -> None:  # type: ignore[no-
         assert not (row["article_id"] or "").startswith("internal-"), row  # customers never get internal articles
     ordinary = [rows[f"q{i:02d}"] for i in range(1, len(ORDINARY) + 1)]
     answered = [r for r in ordinary if r["action"] == "answer" and r["article_id"]]
-    assert len(answered) >= len(ordinary) // 2, [(r["text"], r["category"], r["reason"]) for r in ordinary]
+    assert len(answered) >= len(ordinary) * 3 // 4, [(r["text"], r["category"], r["reason"]) for r in ordinary]
     assert rows["q01"]["category"] in {"card_arrival", "card_delivery_estimate"}
 
 
@@ -193,11 +193,6 @@ def test_ask_shows_the_internal_legal_article(asked: subprocess.CompletedProcess
     assert "legal@lumen.example" in asked.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py prints render(decision) through rich markup, so the '[legal_request · 0.97 · answer → bot · "
-    "answered]' header is parsed as a style tag and silently dropped (same for `chat`)",
-)
 def test_ask_shows_the_decision_header(asked: subprocess.CompletedProcess[str]) -> None:
     assert asked.returncode == 0, _explain(asked)
     assert "[legal_request · " in asked.stdout
@@ -246,7 +241,8 @@ def test_demo_reports_deflection(home: Path, ingested: subprocess.CompletedProce
     assert proc.returncode == 0, _explain(proc)
     assert "deflection_rate" in proc.stdout
     summary = json.loads(proc.stdout[proc.stdout.rindex("\n{\n") :])  # the summary is printed last
-    assert summary["contacts"] == sum(1 for line in (REPO / "evals/data/demo_stream.jsonl").open() if line.strip())
+    stream = (REPO / "evals" / "data" / "demo_stream.jsonl").read_text(encoding="utf-8")
+    assert summary["contacts"] == sum(1 for line in stream.splitlines() if line.strip())
     assert 0.0 < summary["deflection_rate"] <= 1.0
     assert summary["bot_answered"] + sum(summary["handed_off_by_tier"].values()) == summary["contacts"]
     assert summary["database"].endswith(str(home / "demo" / "autopilot.db"))

@@ -156,11 +156,6 @@ async def test_deleted_file_is_removed(kb: Path, index: ChromaIndex) -> None:
     assert all(h.article_id != "lost-stolen-card" for h in hits)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest() treats every indexed source whose path merely starts with the root's path as stale, so "
-    "ingesting <tmp>/content deletes the articles ingested from a sibling folder <tmp>/content-extra",
-)
 async def test_ingest_leaves_a_sibling_folder_alone(tmp_path: Path, kb: Path, index: ChromaIndex) -> None:
     extra = tmp_path / "content-extra"
     extra.mkdir()
