@@ -135,6 +135,12 @@ class InMemoryIndex:
             scored.append(replace(p, score=len(words & other) / max(1, len(words | other))))
         return sorted(scored, key=lambda p: -p.score)[:k]
 
+    async def search_many(
+        self, queries: Sequence[str], *, k: int = 10, visibility: Collection[Visibility] = (Visibility.PUBLIC,)
+    ) -> list[list[Passage]]:
+        """One :meth:`search` per query."""
+        return [await self.search(q, k=k, visibility=visibility) for q in queries]
+
     async def count(self) -> int:
         """Number of passages."""
         return len(self.passages)
@@ -176,6 +182,10 @@ class InMemoryEventStore:
         )  # fmt: skip
         self.history.append((decision.contact_id, None, state, decision.decided_at, decision.reason))
         return True
+
+    async def record_decisions(self, decisions: Sequence[Decision]) -> list[bool]:
+        """Store each once per contact id."""
+        return [await self.record_decision(d) for d in decisions]
 
     async def get_decision(self, contact_id: str) -> Decision | None:
         """Recorded decision, if any."""

@@ -93,10 +93,23 @@ class Pipeline:
         return (await self.handle_many([contact]))[0]
 
     async def handle_many(self, contacts: Sequence[Contact]) -> list[Decision]:
-        """Decide on a batch (classified together for throughput); same guarantees as :meth:`handle`."""
+        """Decide on a batch: classified, retrieved and recorded together for throughput; same guarantees as
+        :meth:`handle`. Contacts from one customer that share a batch are decided in order instead."""
+        customers = [c.customer_id for c in contacts if c.customer_id]
+        if len(contacts) > 1 and len(set(customers)) < len(customers):
+            return [decision for contact in contacts for decision in await self.handle_many([contact])]
         prepared = [self._prepare(c) for c in contacts]
         classifications = await self._classify([p.clean for p in prepared])
-        return [await self._finish(p, c) for p, c in zip(prepared, classifications, strict=True)]
+        prefetched = await self._prefetch(prepared)
+        decisions = []
+        for item, classification, passages in zip(prepared, classifications, prefetched, strict=True):
+            decision = await self._decide(item, classification, passages)
+            decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
+        recorded = await self.store.record_decisions(decisions)
+        return [
+            await self._after(d) if fresh else (await self.store.get_decision(d.contact_id) or d)
+            for d, fresh in zip(decisions, recorded, strict=True)
+        ]
 
     def _prepare(self, contact: Contact) -> _Prepared:
         started = time.perf_counter()
@@ -111,15 +124,22 @@ class Pipeline:
             log.exception("classifier failed; handing %d contacts to a human", len(texts))
             return [None] * len(texts)
 
-    async def _finish(self, item: _Prepared, classification: Classification | None) -> Decision:
-        existing = await self.store.get_decision(item.contact.id)
-        if existing is not None:
-            return existing
-        decision = await self._decide(item, classification)
-        decision = replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000)
-        if not await self.store.record_decision(decision):
-            recorded = await self.store.get_decision(item.contact.id)
-            return recorded or decision
+    async def _prefetch(self, items: Sequence[_Prepared]) -> list[list[Passage] | None]:
+        """One batched search of public sections for the customer contacts of a batch (``None`` where absent)."""
+        out: list[list[Passage] | None] = [None] * len(items)
+        wanted = [i for i, item in enumerate(items) if item.contact.channel is Channel.CUSTOMER]
+        if len(wanted) < 2:
+            return out
+        try:
+            found = await self.index.search_many([items[i].clean for i in wanted], k=10)
+        except Exception:
+            log.warning("batched retrieval failed; falling back to one search per contact", exc_info=True)
+            return out
+        for i, passages in zip(wanted, found, strict=True):
+            out[i] = passages
+        return out
+
+    async def _after(self, decision: Decision) -> Decision:
         log.info(
             "decision contact=%s action=%s category=%s confidence=%.2f tier=%s reason=%s",
             decision.contact_id, decision.action, decision.category, decision.confidence, decision.tier,
@@ -134,7 +154,9 @@ class Pipeline:
                 log.exception("hand-off notification failed for %s", decision.contact_id)
         return decision
 
-    async def _decide(self, item: _Prepared, classification: Classification | None) -> Decision:
+    async def _decide(
+        self, item: _Prepared, classification: Classification | None, prefetched: list[Passage] | None = None
+    ) -> Decision:
         contact = item.contact
         if classification is None:
             return self._handoff(item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE)
@@ -152,7 +174,7 @@ class Pipeline:
             return self._decision(item, classification, category, Action.ANSWER, "bot", "canned_reply", reply=cat.reply)
         articles = cat.articles if (confident or not agent) else None
         try:
-            passages = await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
+            passages = await self._retrieve(item, visibility, articles, prefetched)
             if not agent:
                 passages = [p for p in passages if p.visibility is Visibility.PUBLIC]
             best = passages[0] if passages else None
@@ -175,6 +197,19 @@ class Pipeline:
             item, classification, category, Action.ANSWER, "bot", "answered", reply=answer.text,
             passage=answer.passage, passages=tuple(passages),
         )  # fmt: skip
+
+    async def _retrieve(
+        self,
+        item: _Prepared,
+        visibility: tuple[Visibility, ...],
+        articles: tuple[str, ...] | None,
+        prefetched: list[Passage] | None,
+    ) -> list[Passage]:
+        if prefetched is not None and articles is not None:
+            hits = [p for p in prefetched if p.article_id in articles][: self.policy.k]
+            if hits:  # the best in-category section is among the batch's nearest: same answer, no extra search
+                return hits
+        return await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
 
     async def _customer_gates(
         self, item: _Prepared, classification: Classification, verdict: SafetyVerdict, category: str

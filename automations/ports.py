@@ -95,6 +95,12 @@ class KnowledgeIndex(Protocol):
         when given, to ``article_ids``."""
         ...
 
+    async def search_many(
+        self, queries: Sequence[str], *, k: int = 10, visibility: Collection[Visibility] = (Visibility.PUBLIC,)
+    ) -> list[list[Passage]]:
+        """Unfiltered-by-article :meth:`search` for a batch of queries in one round trip; one list per query."""
+        ...
+
     async def count(self) -> int:
         """Number of indexed sections."""
         ...
@@ -124,6 +130,10 @@ class EventStore(Protocol):
 
         Idempotent on ``decision.contact_id``: returns ``False`` and changes nothing when it was already recorded.
         """
+        ...
+
+    async def record_decisions(self, decisions: Sequence[Decision]) -> list[bool]:
+        """Persist a batch atomically, like :meth:`record_decision` for each; ``False`` for duplicates."""
         ...
 
     async def get_decision(self, contact_id: str) -> Decision | None:

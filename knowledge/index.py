@@ -7,7 +7,7 @@ created with no embedding function, so Chroma's default (which downloads a model
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,25 @@ class ChromaIndex:
             for meta, doc, dist in zip(
                 result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True
             )
+        ]
+
+    async def search_many(
+        self, queries: Sequence[str], *, k: int = 10, visibility: Collection[Visibility] = (Visibility.PUBLIC,)
+    ) -> list[list[Passage]]:
+        """Nearest sections for a batch of queries, in one embedding call and one Chroma round trip."""
+        if not queries:
+            return []
+        vectors = await self._embedder.embed(list(queries))
+        result = await asyncio.to_thread(
+            self._collection.query,
+            query_embeddings=list(vectors),
+            n_results=k,
+            where={"visibility": {"$in": [str(v) for v in visibility]}},
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            [_passage(m, d, 1.0 - float(x)) for m, d, x in zip(metas, docs, dists, strict=True)]
+            for metas, docs, dists in zip(result["metadatas"], result["documents"], result["distances"], strict=True)
         ]
 
     async def count(self) -> int:

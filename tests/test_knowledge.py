@@ -254,3 +254,13 @@ async def test_retrieval_quality_on_the_shipped_kb(kb_index) -> None:  # type: i
     assert delivery.score > 0.5
     assert delivery.url == "https://help.lumen.example/articles/card-delivery"
     assert "card_arrival" in delivery.categories
+
+
+async def test_search_many_matches_one_search_per_query(kb_index) -> None:  # type: ignore[no-untyped-def]
+    queries = ["where is my new card", "how do I cancel a transfer", "what is the fee for cash withdrawals abroad"]
+    batched = await kb_index.search_many(queries, k=5)
+    assert len(batched) == len(queries)
+    for query, hits in zip(queries, batched, strict=True):
+        single = await kb_index.search(query, k=5)
+        assert [h.article_id for h in hits] == [h.article_id for h in single]
+        assert all(h.visibility is Visibility.PUBLIC for h in hits)

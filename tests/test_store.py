@@ -233,6 +233,29 @@ async def test_concurrent_distinct_decisions_all_recorded(store: SqlEventStore) 
         assert await store.get_decision(d.contact_id) == d
 
 
+async def test_record_decisions_batch_skips_known_and_repeated_ids(store: SqlEventStore) -> None:
+    known = make_decision("known")
+    assert await store.record_decision(known) is True
+    batch = [make_decision(f"b-{i}", at=T0 + timedelta(seconds=i)) for i in range(5)]
+    batch = [batch[0], known, batch[1], batch[1], *batch[2:]]
+    assert await store.record_decisions(batch) == [True, False, True, False, True, True, True]
+    for d in batch:
+        assert await store.get_decision(d.contact_id) == d
+        assert len(await store.outcome_history(d.contact_id)) == 1
+
+
+async def test_concurrent_overlapping_batches_record_each_contact_once(store: SqlEventStore) -> None:
+    decisions = [make_decision(f"o-{i}", at=T0 + timedelta(seconds=i)) for i in range(12)]
+    results = await asyncio.gather(*(store.record_decisions(decisions[i : i + 6]) for i in range(0, 8, 2)))
+    recorded: dict[str, int] = {}
+    for start, flags in zip(range(0, 8, 2), results, strict=True):
+        for d, flag in zip(decisions[start : start + 6], flags, strict=True):
+            recorded[d.contact_id] = recorded.get(d.contact_id, 0) + flag
+    assert set(recorded.values()) == {1}
+    for d in decisions:
+        assert len(await store.outcome_history(d.contact_id)) == 1
+
+
 async def test_handoff_decision_round_trip(store: SqlEventStore) -> None:
     decision = make_handoff_decision()
     assert await store.record_decision(decision)

@@ -15,6 +15,7 @@ __all__ = [
     "decision_from_row",
     "decision_values",
     "feedback_from_row",
+    "initial_outcome_values",
     "outcome_from_row",
     "transition_from_row",
 ]
@@ -35,6 +36,29 @@ class OutcomeTransition:
     to_state: OutcomeState
     at: datetime
     reason: str
+
+
+def initial_outcome_values(decision: Decision) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``outcomes`` row and the first ``outcome_transitions`` row of a freshly recorded decision."""
+    state = INITIAL_STATE[decision.action].value
+    outcome = {
+        "contact_id": decision.contact_id,
+        "customer_id": decision.customer_id,
+        "category": decision.category,
+        "group": decision.group,
+        "state": state,
+        "decided_at": decision.decided_at,
+        "updated_at": decision.decided_at,
+        "reason": decision.reason,
+    }
+    transition = {
+        "contact_id": decision.contact_id,
+        "from_state": None,
+        "to_state": state,
+        "at": decision.decided_at,
+        "reason": decision.reason,
+    }
+    return outcome, transition
 
 
 def contact_values(decision: Decision) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from automations.models import Decision, Feedback, OutcomeRecord, OutcomeState
 from automations.store.migrate import ensure_sqlite_dir, normalize_url, upgrade_connection
 from automations.store.rows import (
-    INITIAL_STATE,
     OutcomeTransition,
     contact_values,
     decision_from_row,
     decision_values,
     feedback_from_row,
+    initial_outcome_values,
     outcome_from_row,
     transition_from_row,
 )
@@ -134,36 +134,39 @@ class SqlEventStore:
 
         Duplicates are detected by the primary key of ``contacts``, so concurrent writers are safe too.
         """
-        state = INITIAL_STATE[decision.action].value
-        outcome = {
-            "contact_id": decision.contact_id,
-            "customer_id": decision.customer_id,
-            "category": decision.category,
-            "group": decision.group,
-            "state": state,
-            "decided_at": decision.decided_at,
-            "updated_at": decision.decided_at,
-            "reason": decision.reason,
-        }
-        transition = {
-            "contact_id": decision.contact_id,
-            "from_state": None,
-            "to_state": state,
-            "at": decision.decided_at,
-            "reason": decision.reason,
-        }
+        return (await self.record_decisions([decision]))[0]
+
+    async def record_decisions(self, decisions: Sequence[Decision]) -> list[bool]:
+        """Record a batch in one transaction; ``False`` for each contact id already recorded (or repeated).
+
+        On SQLite the transaction takes the write lock first (``BEGIN IMMEDIATE``), so the existence check and the
+        inserts are atomic. On PostgreSQL a concurrent writer may win the race: the batch then falls back to one
+        transaction per decision, each settled by the primary key.
+        """
+        ids = [d.contact_id for d in decisions]
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(insert(_contacts).values(contact_values(decision)))
-                await conn.execute(insert(_decisions).values(decision_values(decision)))
-                await conn.execute(insert(_outcomes).values(outcome))
-                await conn.execute(insert(_transitions).values(transition))
+                found = await conn.execute(select(_contacts.c.id).where(_contacts.c.id.in_(ids)))
+                seen = set(found.scalars())
+                accepted = [False] * len(decisions)
+                for position, decision in enumerate(decisions):
+                    if decision.contact_id not in seen:
+                        seen.add(decision.contact_id)
+                        accepted[position] = True
+                fresh = [d for d, ok in zip(decisions, accepted, strict=True) if ok]
+                if fresh:
+                    pairs = [initial_outcome_values(d) for d in fresh]
+                    await conn.execute(insert(_contacts), [contact_values(d) for d in fresh])
+                    await conn.execute(insert(_decisions), [decision_values(d) for d in fresh])
+                    await conn.execute(insert(_outcomes), [outcome for outcome, _ in pairs])
+                    await conn.execute(insert(_transitions), [transition for _, transition in pairs])
         except IntegrityError:
-            # Someone recorded this contact first. Any other integrity failure is a real error.
-            if await self._contact_exists(decision.contact_id):
-                return False
-            raise
-        return True
+            if len(decisions) == 1:
+                if await self._contact_exists(decisions[0].contact_id):
+                    return [False]
+                raise
+            return [await self.record_decision(d) for d in decisions]
+        return accepted
 
     async def get_decision(self, contact_id: str) -> Decision | None:
         """Rebuild the recorded :class:`Decision` (without its passages, which are not stored)."""
