@@ -55,6 +55,7 @@ class _Prepared:
     clean: str
     injection: bool
     started: float
+    only_instructions: bool = False
 
 
 class Pipeline:
@@ -115,7 +116,8 @@ class Pipeline:
         started = time.perf_counter()
         text = self.redactor.redact(contact.text).text
         clean, injection = self.safety.neutralize(text)
-        return _Prepared(contact, text, clean, injection, started)
+        # nothing but instructions: classify the whole text, but never let it pick a team (see _customer_gates)
+        return _Prepared(contact, text, clean or text, injection, started, only_instructions=not clean)
 
     async def _classify(self, texts: list[str]) -> list[Classification | None]:
         try:
@@ -160,7 +162,8 @@ class Pipeline:
         contact = item.contact
         if classification is None:
             return self._handoff(item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE)
-        verdict = self.safety.check(item.text, classification, injection=item.injection)
+        trusted = None if item.only_instructions else classification
+        verdict = self.safety.check(item.text, trusted, injection=item.injection)
         category = self._category(classification, verdict)
         cat = self.taxonomy.category(category)
         if contact.channel is Channel.CUSTOMER:
@@ -219,7 +222,8 @@ class Pipeline:
             reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
             return self._handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
         if item.injection:
-            tier = cat.tier if cat.tier not in ("bot", "t1") and not cat.bot_may_answer else INJECTION_TIER
+            specific = not item.only_instructions and cat.tier not in ("bot", "t1") and not cat.bot_may_answer
+            tier = cat.tier if specific else INJECTION_TIER
             return self._handoff(
                 item, classification, tier, "prompt_injection", "nothing: instructions in message", category
             )

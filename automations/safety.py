@@ -79,12 +79,14 @@ class SafetyGate:
         self._injection = _any(self.rules.injection)
 
     def neutralize(self, text: str) -> tuple[str, bool]:
-        """Drop the sentences or lines that carry embedded instructions; returns (clean text, injection found)."""
+        """Drop the sentences or lines that carry embedded instructions; returns (clean text, injection found).
+
+        The clean text is empty when every sentence was an instruction."""
         if not self._injection.search(text):
             return text, False
         kept = [part for part in _SPLIT.split(text) if part.strip() and not self._injection.search(part)]
         clean = " ".join(kept).strip()
-        return (clean or text), True
+        return clean, True
 
     def check(self, text: str, classification: Classification | None, *, injection: bool = False) -> SafetyVerdict:
         """Return the protected category (or ``human_request``) this message must go to, if any.
