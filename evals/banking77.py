@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,14 @@ async def _speed(settings: Settings, embedder: MiniLMEmbedder, texts: list[str],
             latencies.append((time.perf_counter() - start) * 1000)
         batch_texts = [f"{t} [b{i}]" for i, t in enumerate(texts)]
         start = time.perf_counter()
-        handed = 0
+        reasons: Counter[str] = Counter()
         for lo in range(0, len(batch_texts), 64):
             contacts = [Contact(id=f"tp-{run}-{lo + j}", text=t) for j, t in enumerate(batch_texts[lo : lo + 64])]
-            handed += sum(d.action is Action.HANDOFF for d in await core.pipeline.handle_many(contacts))
+            for d in await core.pipeline.handle_many(contacts):
+                if d.action is Action.HANDOFF:
+                    reasons[d.reason.split(":")[0]] += 1
         seconds = time.perf_counter() - start
+        handed = sum(reasons.values())
     finally:
         await core.close()
     return {
@@ -111,6 +115,7 @@ async def _speed(settings: Settings, embedder: MiniLMEmbedder, texts: list[str],
         "throughput_per_s": round(len(batch_texts) / seconds, 1),
         "throughput_contacts": len(batch_texts),
         "handoff_rate_on_test": round(handed / len(batch_texts), 4),
+        "handoff_reasons_on_test": {k: round(v / len(batch_texts), 4) for k, v in reasons.most_common()},
     }
 
 
