@@ -19,6 +19,7 @@ import numpy as np
 from automations.classifier import EmbeddingClassifier, LinearHead, read_labelled_csv, train_head
 from automations.models import Action, Contact
 from automations.taxonomy import load_taxonomy
+from bot.batch import DEFAULT_BATCH
 from bot.composition import build_core, open_index
 from bot.settings import Settings
 from evals.report import write_reports
@@ -97,8 +98,9 @@ async def _speed(settings: Settings, embedder: MiniLMEmbedder, texts: list[str],
         batch_texts = [f"{t} [b{i}]" for i, t in enumerate(texts)]
         start = time.perf_counter()
         reasons: Counter[str] = Counter()
-        for lo in range(0, len(batch_texts), 64):
-            contacts = [Contact(id=f"tp-{run}-{lo + j}", text=t) for j, t in enumerate(batch_texts[lo : lo + 64])]
+        for lo in range(0, len(batch_texts), DEFAULT_BATCH):
+            chunk = batch_texts[lo : lo + DEFAULT_BATCH]
+            contacts = [Contact(id=f"tp-{run}-{lo + j}", text=t) for j, t in enumerate(chunk)]
             for d in await core.pipeline.handle_many(contacts):
                 if d.action is Action.HANDOFF:
                     reasons[d.reason.split(":")[0]] += 1
@@ -114,6 +116,7 @@ async def _speed(settings: Settings, embedder: MiniLMEmbedder, texts: list[str],
         },
         "throughput_per_s": round(len(batch_texts) / seconds, 1),
         "throughput_contacts": len(batch_texts),
+        "throughput_batch": DEFAULT_BATCH,
         "handoff_rate_on_test": round(handed / len(batch_texts), 4),
         "handoff_reasons_on_test": {k: round(v / len(batch_texts), 4) for k, v in reasons.most_common()},
     }

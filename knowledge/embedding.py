@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,9 @@ class MiniLMEmbedder:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = cache_size
         self._batch_size = batch_size
-        self._lock = threading.Lock()
+        # one dedicated thread: torch's intra-op thread pool belongs to the calling thread, so hopping between the
+        # default executor's threads costs a pool start-up per call (measured: 19 ms instead of 11 ms per sentence)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
         getter: Any = getattr(self._model, "get_embedding_dimension", None)
         getter = getter or self._model.get_sentence_embedding_dimension
         self._dimension = int(getter())
@@ -55,17 +57,17 @@ class MiniLMEmbedder:
         return self._dimension
 
     def _encode(self, texts: list[str]) -> Vectors:
-        with self._lock:  # torch releases the GIL; one encode at a time keeps 2 cores from thrashing
-            out = self._model.encode(
-                texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
+        out = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
+
+    async def _run(self, texts: list[str]) -> Vectors:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._encode, texts)
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts`` (cached); returns a ``(n, 384)`` float32 array of unit vectors."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            vectors = await asyncio.to_thread(self._encode, missing)
+            vectors = await self._run(missing)
             for text, vector in zip(missing, vectors, strict=True):
                 self._cache[text] = vector
                 if len(self._cache) > self._cache_size:
@@ -76,7 +78,7 @@ class MiniLMEmbedder:
         for text in texts:
             vector = self._cache.get(text)
             if vector is None:  # evicted within this call by a very large batch
-                vector = (await asyncio.to_thread(self._encode, [text]))[0]
+                vector = (await self._run([text]))[0]
             else:
                 self._cache.move_to_end(text)
             rows.append(vector)
