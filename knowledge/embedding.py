@@ -19,7 +19,7 @@ import numpy as np
 
 from automations.ports import Vectors
 
-__all__ = ["MiniLMEmbedder", "model_path"]
+__all__ = ["DEFAULT_CACHE", "MiniLMEmbedder", "model_path"]
 
 
 def model_path() -> Path:
@@ -32,24 +32,44 @@ def model_path() -> Path:
     return path
 
 
-class MiniLMEmbedder:
-    """The :class:`~automations.ports.Embedder` used in production: 384-dimensional unit vectors."""
+DEFAULT_CACHE = Path.home() / ".cache" / "support-autopilot"
 
-    def __init__(self, *, cache_size: int = 8192, batch_size: int = 64, device: str = "cpu") -> None:
+
+class MiniLMEmbedder:
+    """The :class:`~automations.ports.Embedder` used in production: 384-dimensional unit vectors.
+
+    ``backend="onnx"`` (the default) runs an ONNX export of the packaged weights under ONNX Runtime;
+    ``backend="torch"`` runs sentence-transformers. Both give the same vectors (tested to 1e-5).
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_size: int = 8192,
+        batch_size: int = 64,
+        backend: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        self.backend = backend
+        if backend == "onnx":
+            from knowledge.onnx_backend import OnnxMiniLM
 
-        self._model: Any = SentenceTransformer(str(model_path()), device=device, local_files_only=True)
+            self._model: Any = OnnxMiniLM(model_path(), cache_dir or DEFAULT_CACHE)
+        elif backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        else:
+            raise ValueError(f"unknown embedding backend {backend!r} (onnx or torch)")
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = cache_size
         self._batch_size = batch_size
         # one dedicated thread: torch's intra-op thread pool belongs to the calling thread, so hopping between the
         # default executor's threads costs a pool start-up per call (measured: 19 ms instead of 11 ms per sentence)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
-        getter: Any = getattr(self._model, "get_embedding_dimension", None)
-        getter = getter or self._model.get_sentence_embedding_dimension
-        self._dimension = int(getter())
+        self._dimension = 384
 
     @property
     def dimension(self) -> int:
@@ -57,6 +77,8 @@ class MiniLMEmbedder:
         return self._dimension
 
     def _encode(self, texts: list[str]) -> Vectors:
+        if self.backend == "onnx":
+            return np.asarray(self._model.encode(texts, batch_size=self._batch_size), dtype=np.float32)
         out = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
 

@@ -1,0 +1,100 @@
+"""ONNX Runtime backend for the packaged MiniLM: the same vectors, about 3x faster for one sentence on a CPU.
+
+The ONNX graph is exported once from the packaged PyTorch weights (no download) into a cache folder, atomically, and
+reused. Pooling matches sentence-transformers' all-MiniLM-L6-v2: attention-masked mean, then L2 normalisation.
+Optimum would do the export, but its releases pin transformers 4.x, which sentence-transformers 6 does not accept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from automations.ports import Vectors
+
+__all__ = ["OnnxMiniLM", "export_onnx"]
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _digest(model_dir: Path) -> str:
+    weights = model_dir / "model.safetensors"
+    return hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+
+
+def export_onnx(model_dir: Path, target: Path) -> Path:
+    """Export the transformer of ``model_dir`` to ``target`` (written to a temporary file, then renamed)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    sample = tokenizer(["a sample sentence"], return_tensors="pt")
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on data-dependent branches are expected here
+            torch.onnx.export(
+                _Hidden(model), tuple(sample[name] for name in _INPUTS), tmp, input_names=list(_INPUTS),
+                output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False,
+            )  # fmt: skip
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+class OnnxMiniLM:
+    """Tokenizer plus an ONNX Runtime session; ``encode`` returns unit vectors like sentence-transformers."""
+
+    def __init__(self, model_dir: Path, cache_dir: Path, *, threads: int | None = None, max_length: int = 256) -> None:
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        path = cache_dir / f"minilm-{_digest(model_dir)}.onnx"
+        if not path.exists():
+            export_onnx(model_dir, path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = path
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        self._max_length = max_length
+        self.dimension = 384
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Vectors:
+        """Embed ``texts`` in batches of similar length."""
+        order = np.argsort([len(t) for t in texts])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            batch = self._tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=self._max_length, return_tensors="np"
+            )
+            feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in _INPUTS}
+            hidden = self._session.run(None, feeds)[0]
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return out
