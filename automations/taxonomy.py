@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from automations.configfile import Issue, load_yaml_model
 
@@ -99,20 +99,27 @@ class Taxonomy(BaseModel):
     version: int
     tiers: tuple[Tier, ...]
     categories: tuple[Category, ...]
+    _by_id: dict[str, Category] = PrivateAttr(default_factory=dict)
+    _tiers: dict[str, Tier] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Build the lookups once (the model is frozen, so they never go stale)."""
+        self._by_id = {c.id: c for c in self.categories}
+        self._tiers = {t.id: t for t in self.tiers}
 
     def __iter__(self) -> Iterator[Category]:  # type: ignore[override]
         return iter(self.categories)
 
     def category(self, category_id: str) -> Category:
         """Return a category by id (``KeyError`` if unknown)."""
-        return _index(self)[0][category_id]
+        return self._by_id[category_id]
 
     def tier(self, tier_id: str) -> Tier:
         """Return a tier by id (``KeyError`` if unknown)."""
-        return _index(self)[1][tier_id]
+        return self._tiers[tier_id]
 
     def __contains__(self, category_id: object) -> bool:
-        return category_id in _index(self)[0]
+        return category_id in self._by_id
 
     def sla(self, category_id: str, tier_id: str | None = None) -> tuple[timedelta, timedelta]:
         """First-response and resolution SLA of a category (its own, else its tier's, else ``tier_id``'s)."""
@@ -124,16 +131,6 @@ class Taxonomy(BaseModel):
     def ids(self) -> tuple[str, ...]:
         """All category ids, in file order."""
         return tuple(c.id for c in self.categories)
-
-
-_CACHE: dict[int, tuple[dict[str, Category], dict[str, Tier]]] = {}
-
-
-def _index(tax: Taxonomy) -> tuple[dict[str, Category], dict[str, Tier]]:
-    key = id(tax)
-    if key not in _CACHE:
-        _CACHE[key] = ({c.id: c for c in tax.categories}, {t.id: t for t in tax.tiers})
-    return _CACHE[key]
 
 
 def _check(tax: Taxonomy) -> Iterator[Issue]:
