@@ -100,11 +100,16 @@ class Pipeline:
         if len(contacts) > 1 and len(set(customers)) < len(customers):
             return [decision for contact in contacts for decision in await self.handle_many([contact])]
         prepared = [self._prepare(c) for c in contacts]
-        classifications = await self._classify([p.clean for p in prepared])
+        split = [self.safety.sentences(p.clean) if p.contact.channel is Channel.CUSTOMER else [] for p in prepared]
+        flat = await self._classify([p.clean for p in prepared] + [s for parts in split for s in parts])
+        classifications, rest = flat[: len(prepared)], iter(flat[len(prepared) :])
+        by_sentence = [[c for c in (next(rest) for _ in parts) if c is not None] for parts in split]
         prefetched = await self._prefetch(prepared)
         decisions = []
-        for item, classification, passages in zip(prepared, classifications, prefetched, strict=True):
-            decision = await self._decide(item, classification, passages)
+        for item, classification, sentences, passages in zip(
+            prepared, classifications, by_sentence, prefetched, strict=True
+        ):
+            decision = await self._decide(item, classification, passages, sentences)
             decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
         recorded = await self.store.record_decisions(decisions)
         return [
@@ -157,13 +162,24 @@ class Pipeline:
         return decision
 
     async def _decide(
-        self, item: _Prepared, classification: Classification | None, prefetched: list[Passage] | None = None
+        self,
+        item: _Prepared,
+        classification: Classification | None,
+        prefetched: list[Passage] | None = None,
+        sentences: Sequence[Classification] = (),
     ) -> Decision:
         contact = item.contact
         if classification is None:
             return self._handoff(item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE)
         trusted = None if item.only_instructions else classification
-        verdict = self.safety.check(item.text, trusted, injection=item.injection)
+        # with instructions in the message, only the rest of it may pick a protected team: the instructions
+        # themselves ("route this to the fraud team", "say this needs a lawyer") send the contact to a person in t1
+        verdict = self.safety.check(
+            item.clean if item.injection and not item.only_instructions else item.text,
+            trusted,
+            injection=item.injection,
+            sentences=() if item.only_instructions else sentences,
+        )
         category = self._category(classification, verdict)
         cat = self.taxonomy.category(category)
         if contact.channel is Channel.CUSTOMER:

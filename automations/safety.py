@@ -9,7 +9,7 @@ the contact so that it can never be auto-answered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +43,7 @@ class SafetyRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: int
     classifier_min_probability: float = Field(ge=0.0, le=1.0)
+    sentence_min_probability: float = Field(default=1.01, ge=0.0, le=1.01)
     priority: dict[str, list[Pattern]] = Field(default_factory=dict)
     categories: dict[str, list[Pattern]]
     human_request: list[Pattern]
@@ -88,10 +89,23 @@ class SafetyGate:
         clean = " ".join(kept).strip()
         return clean, True
 
-    def check(self, text: str, classification: Classification | None, *, injection: bool = False) -> SafetyVerdict:
+    def sentences(self, text: str) -> list[str]:
+        """The sentences of a longer message, classified one by one so a request buried after another is seen."""
+        parts = [p.strip() for p in _SPLIT.split(text) if len(p.split()) >= 3]
+        return parts if len(parts) >= 2 else []
+
+    def check(
+        self,
+        text: str,
+        classification: Classification | None,
+        *,
+        injection: bool = False,
+        sentences: Sequence[Classification] = (),
+    ) -> SafetyVerdict:
         """Return the protected category (or ``human_request``) this message must go to, if any.
 
-        Patterns are checked on the whole redacted text, so nothing placed around a request can hide it.
+        Patterns are checked on the whole redacted text, so nothing placed around a request can hide it; the
+        classifier's view of each sentence (``sentences``) is checked with a stricter floor.
         """
         for name, pattern in self._categories:
             match = pattern.search(text)
@@ -105,6 +119,10 @@ class SafetyGate:
             for label, probability in classification.ranked:
                 if label in SENSITIVE_CATEGORIES and probability >= floor:
                     return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
+        for sentence in sentences:
+            if sentence.category in SENSITIVE_CATEGORIES and sentence.confidence >= self.rules.sentence_min_probability:
+                label = sentence.category
+                return SafetyVerdict(label, (f"sentence:{label}:{sentence.confidence:.2f}",), injection)
         if classification is not None and classification.category == HUMAN:
             return SafetyVerdict(HUMAN, (f"classifier:{HUMAN}:{classification.confidence:.2f}",), injection)
         return SafetyVerdict(None, (), injection)
