@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)  # readable tables in logs and pipes
 err = Console(stderr=True)
 
 
