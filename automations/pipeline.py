@@ -244,13 +244,14 @@ class Pipeline:
                 item, classification, tier, "prompt_injection", "nothing: instructions in message", category
             )
         prior = await self.outcomes.open_answer(item.contact.customer_id, self.clock.now())
-        if prior is not None and read_follow_up(item.text) is FollowUp.UNRESOLVED:
+        follow_up = read_follow_up(item.text) if prior is not None else FollowUp.NEW
+        if prior is not None and follow_up is FollowUp.UNRESOLVED:
             tier = self.taxonomy.category(prior.category).tier
             return self._handoff(
                 item, classification, tier, "customer_still_needs_help",
                 f"answered {prior.contact_id} ({prior.category}); the customer says it did not help", prior.category,
             )  # fmt: skip
-        if prior is not None and read_follow_up(item.text) is FollowUp.RESOLVED:
+        if prior is not None and follow_up is FollowUp.RESOLVED:
             return self._decision(
                 item, classification, prior.category, Action.ANSWER, "bot", "customer_confirmed",
                 reply="Glad that helped! Is there anything else I can do for you?",

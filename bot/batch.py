@@ -61,9 +61,10 @@ def decision_row(line_id: str, decision: Decision) -> dict[str, object]:
 
 
 async def run_triage(
-    settings: Settings, input: Path, output: Path, *, model_dir: Path | None, batch: int, progress: Progress
+    settings: Settings, input: Path, output: Path, *, model_dir: Path | None, batch: int | None, progress: Progress
 ) -> int:
     """Triage every line of ``input`` into ``output``; returns how many were written."""
+    batch = batch or DEFAULT_BATCH
     lines = list(read_lines(input))
     core = await build_core(settings, model_dir=model_dir)
     count = 0

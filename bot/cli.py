@@ -104,7 +104,7 @@ def triage(
     input: Annotated[Path, typer.Option("--input", help="JSONL of {id, text[, channel, customer_id]}.")],
     output: Annotated[Path, typer.Option("--output", help="JSONL of decisions.")],
     model: Annotated[Path | None, typer.Option("--model", help="Model directory.")] = None,
-    batch: Annotated[int, typer.Option(help="Contacts decided together.")] = 256,
+    batch: Annotated[int | None, typer.Option(help="Contacts decided together [default: 256].")] = None,
 ) -> None:
     """Decide on a batch of contacts, with a progress bar on stderr."""
     from bot.batch import run_triage

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         """The database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'autopilot.db').as_posix()}"
 
+    def scratch(self, data_dir: Path) -> Settings:
+        """A copy writing its SQLite file under ``data_dir`` but reading the same knowledge index (for evals)."""
+        return self.model_copy(update={"data_dir": data_dir, "database_url": None, "chroma_path": self.chroma_dir})
+
     @property
     def chroma_dir(self) -> Path:
         """Where the embedded Chroma index lives."""

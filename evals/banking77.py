@@ -140,9 +140,7 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
     shipped = await score_classifier(EmbeddingClassifier(embedder, shipped_head), test_x, test_y)
     shipped["training_examples"] = shipped_head.info.get("examples")
     with tempfile.TemporaryDirectory() as tmp:
-        speed_settings = settings.model_copy(
-            update={"data_dir": Path(tmp), "database_url": None, "chroma_path": settings.chroma_dir}
-        )
+        speed_settings = settings.scratch(Path(tmp))
         articles = await _article_hits(settings, embedder, test_x, test_y)
         speed = await _speed(speed_settings, embedder, test_x)
     result = {

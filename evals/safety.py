@@ -81,9 +81,7 @@ async def run_safety(settings: Settings, dataset: Path | None) -> dict[str, Any]
     """Score ``dataset`` (default: the held-out adversarial test set) and write ``evals/reports/safety.*``."""
     path = dataset or DEFAULT_SET
     with tempfile.TemporaryDirectory() as tmp:
-        isolated = settings.model_copy(
-            update={"data_dir": Path(tmp), "database_url": None, "chroma_path": settings.chroma_dir}
-        )
+        isolated = settings.scratch(Path(tmp))
         result = await score_items(isolated, load_items(path))
     result = {"command": "autopilot eval safety " + " ".join(sys.argv[3:]), "dataset": path.name, **result}
     write_reports(result, Path("evals/reports"), name=f"safety-{path.stem}", title=f"Safety evaluation ({path.name})")
