@@ -37,6 +37,68 @@ class Settings(BaseSettings):
     reopen_within_days: float = Field(default=7.0, alias="REOPEN_WITHIN_DAYS")
     retrieval_k: int = Field(default=3, alias="RETRIEVAL_K")
 
+    # HTTP service (issue 3/4)
+    host: str = Field(default="127.0.0.1", alias="AUTOPILOT_HOST")
+    port: int = Field(default=8000, alias="AUTOPILOT_PORT")
+    public_url: str = Field(default="http://127.0.0.1:8000", alias="AUTOPILOT_PUBLIC_URL")
+    max_body_bytes: int = Field(default=1024 * 1024, alias="AUTOPILOT_MAX_BODY_BYTES")
+    workers: int = Field(default=4, alias="AUTOPILOT_WORKERS")
+
+    # Intercom
+    intercom_access_token: str | None = Field(default=None, alias="INTERCOM_ACCESS_TOKEN")
+    intercom_client_secret: str | None = Field(default=None, alias="INTERCOM_CLIENT_SECRET")
+    intercom_base_url: str = Field(default="https://api.intercom.io", alias="INTERCOM_BASE_URL")
+    intercom_bot_admin_id: str | None = Field(default=None, alias="INTERCOM_BOT_ADMIN_ID")
+    intercom_app_id: str | None = Field(default=None, alias="INTERCOM_APP_ID")
+    intercom_team_t1: str | None = Field(default=None, alias="INTERCOM_TEAM_T1")
+    intercom_team_t2: str | None = Field(default=None, alias="INTERCOM_TEAM_T2")
+    intercom_team_payments: str | None = Field(default=None, alias="INTERCOM_TEAM_PAYMENTS")
+    intercom_team_fraud: str | None = Field(default=None, alias="INTERCOM_TEAM_FRAUD")
+    intercom_team_compliance: str | None = Field(default=None, alias="INTERCOM_TEAM_COMPLIANCE")
+    intercom_team_legal: str | None = Field(default=None, alias="INTERCOM_TEAM_LEGAL")
+    outbox_max_attempts: int = Field(default=25, alias="OUTBOX_MAX_ATTEMPTS")
+    outbox_max_backoff_s: float = Field(default=300.0, alias="OUTBOX_MAX_BACKOFF_S")
+
+    # Slack
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_manager_user_ids: str = Field(default="", alias="SLACK_MANAGER_USER_IDS")
+    slack_manager_usergroup_id: str | None = Field(default=None, alias="SLACK_MANAGER_USERGROUP_ID")
+    slack_channel_t1: str | None = Field(default=None, alias="SLACK_CHANNEL_T1")
+    slack_channel_t2: str | None = Field(default=None, alias="SLACK_CHANNEL_T2")
+    slack_channel_payments: str | None = Field(default=None, alias="SLACK_CHANNEL_PAYMENTS")
+    slack_channel_fraud: str | None = Field(default=None, alias="SLACK_CHANNEL_FRAUD")
+    slack_channel_compliance: str | None = Field(default=None, alias="SLACK_CHANNEL_COMPLIANCE")
+    slack_channel_legal: str | None = Field(default=None, alias="SLACK_CHANNEL_LEGAL")
+    slack_digest_channel: str | None = Field(default=None, alias="SLACK_DIGEST_CHANNEL")
+
+    # Reports, scheduler, staffing
+    cost_per_contact: float = Field(default=6.0, alias="COST_PER_CONTACT")
+    cost_per_bot_contact: float = Field(default=0.10, alias="COST_PER_BOT_CONTACT")
+    aht_seconds: float = Field(default=420.0, alias="AHT_SECONDS")
+    report_timezone: str = Field(default="UTC", alias="REPORT_TIMEZONE")
+
+    # Optional LLM (issue 7): on only when LLM_BASE_URL (or OPENAI_API_KEY) and LLM_MODEL are set
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    llm_api_key: str | None = Field(default=None, alias="LLM_API_KEY")
+    openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
+    llm_timeout_s: float = Field(default=8.0, alias="LLM_TIMEOUT_S")
+    llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES")
+
+    def tier_map(self, prefix: str) -> dict[str, str]:
+        """Non-empty per-tier ids for ``prefix`` ``intercom_team`` or ``slack_channel``: tier -> id."""
+        tiers = ("t1", "t2", "payments", "fraud", "compliance", "legal")
+        found = {tier: getattr(self, f"{prefix}_{tier}") for tier in tiers}
+        return {tier: value for tier, value in found.items() if value}
+
+    @property
+    def manager_ids(self) -> frozenset[str]:
+        """Slack user ids allowed to run ``/cx``."""
+        return frozenset(part.strip() for part in self.slack_manager_user_ids.split(",") if part.strip())
+
     @property
     def db_url(self) -> str:
         """The database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""

@@ -29,10 +29,14 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AgentEventRow",
     "Base",
     "ContactRow",
+    "ConversationRow",
     "DecisionRow",
     "FeedbackRow",
+    "InboxRow",
+    "OutboxRow",
     "OutcomeRow",
     "OutcomeTransitionRow",
     "UtcDateTime",
@@ -181,3 +185,69 @@ class FeedbackRow(Base):
     csat: Mapped[int | None] = mapped_column(SmallInteger)
     source: Mapped[str] = mapped_column(String(SHORT_LENGTH))
     comment: Mapped[str] = mapped_column(Text)
+
+
+class AgentEventRow(Base):
+    """What humans did with a decision: ``first_response``, ``assigned``, ``claimed``, ``closed``, ``csat``."""
+
+    __tablename__ = "agent_events"
+    __table_args__ = (
+        Index("ix_agent_events_contact_id_kind", "contact_id", "kind"),
+        Index("ix_agent_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("decisions.contact_id"))
+    kind: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ConversationRow(Base):
+    """State of one external conversation: its latest contact, and whether a human has taken it over."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    last_contact_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    human_since: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class InboxRow(Base):
+    """A received delivery, unique by id, persisted before it is acknowledged (payload is redacted JSON)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_available_at", "status", "available_at"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    source: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    kind: Mapped[str] = mapped_column(String(ID_LENGTH))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    attempts: Mapped[int] = mapped_column(Integer)
+    available_at: Mapped[datetime]
+    error: Mapped[str] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+
+
+class OutboxRow(Base):
+    """An effect to perform on Intercom or Slack, unique by idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_available_at", "status", "available_at"),)
+
+    key: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    target: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    kind: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(SHORT_LENGTH))
+    attempts: Mapped[int] = mapped_column(Integer)
+    available_at: Mapped[datetime]
+    error: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,275 @@
+"""SQL implementations of the inbox, outbox and conversation-state ports (SQLite or PostgreSQL).
+
+Claims lease rows by pushing ``available_at`` forward: a worker that dies mid-item simply lets the lease lapse and
+another claims it again. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same
+row; SQLite serialises writers with ``BEGIN IMMEDIATE`` (see :mod:`automations.store.sql`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from automations.conversations import AgentEvent, AgentEventKind, ConversationState
+from automations.queues import InboxItem, ItemStatus, OutboxAction
+from automations.store.tables import AgentEventRow, Base, ConversationRow, InboxRow, OutboxRow
+
+__all__ = ["SqlConversations", "SqlInbox", "SqlOutbox"]
+
+_inbox = Base.metadata.tables[InboxRow.__tablename__]
+_outbox = Base.metadata.tables[OutboxRow.__tablename__]
+_conversations = Base.metadata.tables[ConversationRow.__tablename__]
+_events = Base.metadata.tables[AgentEventRow.__tablename__]
+PENDING, DONE, DEAD = ItemStatus.PENDING.value, ItemStatus.DONE.value, ItemStatus.DEAD.value
+
+
+async def _claim(
+    conn: AsyncConnection, table: Table, pk: str, *, now: datetime, lease: timedelta, limit: int, where: Any = None
+) -> list[Any]:
+    key = table.c[pk]
+    query = select(key).where(table.c.status == PENDING, table.c.available_at <= now)
+    if where is not None:
+        query = query.where(where)
+    order = table.c.received_at if "received_at" in table.c else table.c.created_at
+    query = query.order_by(order, key).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(query)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        update(table).where(key.in_(ids)).values(available_at=now + lease, attempts=table.c.attempts + 1)
+    )
+    rows = (await conn.execute(select(table).where(key.in_(ids)).order_by(order, key))).all()
+    return list(rows)
+
+
+class SqlInbox:
+    """The :class:`~automations.queues.Inbox` port over the event store's engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Use ``engine`` (already migrated, e.g. ``SqlEventStore.engine``)."""
+        self._engine = engine
+
+    @staticmethod
+    def _item(row: Any) -> InboxItem:
+        return InboxItem(
+            id=row.id, source=row.source, kind=row.kind, payload=row.payload, received_at=row.received_at,
+            attempts=row.attempts, status=ItemStatus(row.status), error=row.error,
+        )  # fmt: skip
+
+    async def accept(self, item: InboxItem) -> bool:
+        """Insert the item; a duplicate id is detected by the primary key and reported as ``False``."""
+        values = {
+            "id": item.id, "source": item.source, "kind": item.kind, "payload": item.payload,
+            "received_at": item.received_at, "status": PENDING, "attempts": 0, "available_at": item.received_at,
+            "error": "", "done_at": None,
+        }  # fmt: skip
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(_inbox).values(values))
+        except IntegrityError:
+            if await self.get(item.id) is not None:
+                return False
+            raise
+        return True
+
+    async def claim(self, *, now: datetime, lease: timedelta, limit: int = 16) -> list[InboxItem]:
+        """Lease up to ``limit`` due items, oldest first."""
+        async with self._engine.begin() as conn:
+            rows = await _claim(conn, _inbox, "id", now=now, lease=lease, limit=limit)
+        return [self._item(row) for row in rows]
+
+    async def complete(self, item_id: str, *, now: datetime) -> None:
+        """Mark an item processed."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(_inbox).where(_inbox.c.id == item_id).values(status=DONE, done_at=now))
+
+    async def retry(self, item_id: str, *, error: str, at: datetime) -> None:
+        """Release the item for another attempt at ``at``."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(_inbox).where(_inbox.c.id == item_id).values(available_at=at, error=error))
+
+    async def kill(self, item_id: str, *, error: str, now: datetime) -> None:
+        """Give up on the item; it stays visible with status ``dead``."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(_inbox).where(_inbox.c.id == item_id).values(status=DEAD, error=error, done_at=now)
+            )
+
+    async def get(self, item_id: str) -> InboxItem | None:
+        """Return one item."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(_inbox).where(_inbox.c.id == item_id))).first()
+        return self._item(row) if row else None
+
+    async def pending(self) -> int:
+        """Items not yet processed."""
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).where(_inbox.c.status == PENDING)) or 0)
+
+
+class SqlOutbox:
+    """The :class:`~automations.queues.Outbox` port over the event store's engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Use ``engine`` (already migrated)."""
+        self._engine = engine
+
+    @staticmethod
+    def _action(row: Any) -> OutboxAction:
+        return OutboxAction(
+            key=row.key, target=row.target, kind=row.kind, payload=row.payload, created_at=row.created_at,
+            attempts=row.attempts, status=ItemStatus(row.status), error=row.error, available_at=row.available_at,
+        )  # fmt: skip
+
+    async def enqueue(self, actions: Sequence[OutboxAction]) -> list[bool]:
+        """Queue new keys in one transaction; keys already present are skipped (``False``)."""
+        if not actions:
+            return []
+        try:
+            async with self._engine.begin() as conn:
+                keys = [a.key for a in actions]
+                seen = set((await conn.execute(select(_outbox.c.key).where(_outbox.c.key.in_(keys)))).scalars())
+                accepted = []
+                fresh = []
+                for action in actions:
+                    ok = action.key not in seen
+                    seen.add(action.key)
+                    accepted.append(ok)
+                    if ok:
+                        fresh.append(action)
+                if fresh:
+                    await conn.execute(insert(_outbox), [self._values(a) for a in fresh])
+        except IntegrityError:  # a concurrent writer won a race on PostgreSQL: settle one key at a time
+            if len(actions) == 1:
+                return [False]
+            return [(await self.enqueue([a]))[0] for a in actions]
+        return accepted
+
+    @staticmethod
+    def _values(action: OutboxAction) -> dict[str, Any]:
+        return {
+            "key": action.key, "target": action.target, "kind": action.kind, "payload": action.payload,
+            "created_at": action.created_at, "status": PENDING, "attempts": 0,
+            "available_at": action.available_at or action.created_at, "error": "", "result": "", "sent_at": None,
+        }  # fmt: skip
+
+    async def claim(
+        self, *, now: datetime, lease: timedelta, limit: int = 16, targets: Sequence[str] | None = None
+    ) -> list[OutboxAction]:
+        """Lease up to ``limit`` due actions, oldest first."""
+        where = _outbox.c.target.in_(list(targets)) if targets is not None else None
+        async with self._engine.begin() as conn:
+            rows = await _claim(conn, _outbox, "key", now=now, lease=lease, limit=limit, where=where)
+        return [self._action(row) for row in rows]
+
+    async def _set(self, key: str, **values: Any) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(_outbox).where(_outbox.c.key == key).values(**values))
+
+    async def sent(self, key: str, *, now: datetime, result: str = "") -> None:
+        """Mark the action performed."""
+        await self._set(key, status=DONE, sent_at=now, result=result, error="")
+
+    async def retry(self, key: str, *, error: str, at: datetime) -> None:
+        """Schedule another attempt at ``at``."""
+        await self._set(key, available_at=at, error=error)
+
+    async def kill(self, key: str, *, error: str, now: datetime) -> None:
+        """Give up on the action."""
+        await self._set(key, status=DEAD, error=error, sent_at=None, available_at=now)
+
+    async def get(self, key: str) -> OutboxAction | None:
+        """Return one action."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(_outbox).where(_outbox.c.key == key))).first()
+        return self._action(row) if row else None
+
+    async def result(self, key: str) -> str | None:
+        """What the remote side returned for a performed action."""
+        async with self._engine.connect() as conn:
+            return await conn.scalar(select(_outbox.c.result).where(_outbox.c.key == key))
+
+    async def pending(self, target: str | None = None) -> int:
+        """Actions not yet performed."""
+        query = select(func.count()).where(_outbox.c.status == PENDING)
+        if target is not None:
+            query = query.where(_outbox.c.target == target)
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
+
+
+class SqlConversations:
+    """The :class:`~automations.conversations.Conversations` port over the event store's engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Use ``engine`` (already migrated)."""
+        self._engine = engine
+
+    async def get(self, conversation_id: str) -> ConversationState | None:
+        """Return the conversation's state."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(_conversations).where(_conversations.c.id == conversation_id))).first()
+        if row is None:
+            return None
+        return ConversationState(row.id, row.updated_at, row.last_contact_id, row.human_since, row.closed_at)
+
+    async def _upsert(self, conversation_id: str, at: datetime, **values: Any) -> int:
+        async with self._engine.begin() as conn:
+            found = await conn.scalar(select(_conversations.c.id).where(_conversations.c.id == conversation_id))
+            if found is None:
+                row = {"id": conversation_id, "updated_at": at, "last_contact_id": None, "human_since": None}
+                await conn.execute(insert(_conversations).values({**row, "closed_at": None, **values}))
+                return 1
+            query = update(_conversations).where(_conversations.c.id == conversation_id)
+            if "human_since" in values:
+                query = query.where(_conversations.c.human_since.is_(None))
+            result = await conn.execute(query.values(updated_at=at, **values))
+            return int(result.rowcount or 0)
+
+    async def set_last_contact(self, conversation_id: str, contact_id: str, *, at: datetime) -> None:
+        """Remember the conversation's latest contact."""
+        await self._upsert(conversation_id, at, last_contact_id=contact_id)
+
+    async def human_took_over(self, conversation_id: str, *, at: datetime) -> bool:
+        """Silence the bot; ``True`` when this call did it."""
+        return await self._upsert(conversation_id, at, human_since=at) > 0
+
+    async def closed(self, conversation_id: str, *, at: datetime) -> None:
+        """Record the close."""
+        await self._upsert(conversation_id, at, closed_at=at)
+
+    async def record_agent_event(self, event: AgentEvent) -> bool:
+        """Append the event; ``first_response`` only once per contact."""
+        async with self._engine.begin() as conn:
+            if event.kind is AgentEventKind.FIRST_RESPONSE:
+                exists = await conn.scalar(
+                    select(_events.c.id).where(
+                        _events.c.contact_id == event.contact_id, _events.c.kind == event.kind.value
+                    )
+                )
+                if exists is not None:
+                    return False
+            await conn.execute(
+                insert(_events).values(
+                    contact_id=event.contact_id,
+                    kind=event.kind.value,
+                    at=event.at,
+                    actor=event.actor,
+                    detail=event.detail,
+                )
+            )
+        return True
+
+    async def agent_events(self, contact_id: str) -> list[AgentEvent]:
+        """Every human action on a contact, oldest first."""
+        query = select(_events).where(_events.c.contact_id == contact_id).order_by(_events.c.at, _events.c.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [AgentEvent(r.contact_id, AgentEventKind(r.kind), r.at, r.actor, r.detail) for r in rows]
