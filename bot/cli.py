@@ -139,6 +139,19 @@ def demo(
     _run(run_demo(Settings(), stream, console))
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [default: AUTOPILOT_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: AUTOPILOT_PORT, 8000].")] = None,
+) -> None:
+    """Run the HTTP service: Intercom webhooks, Slack, the playground at /, health and metrics."""
+    from bot.http import serve as run_serve
+
+    settings = Settings()
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    _run(run_serve(settings.model_copy(update=updates)))
+
+
 @eval_app.command("banking77")
 def eval_banking77(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-__all__ = ["BreakerState", "CircuitBreaker"]
+from automations.llm.ports import ChatMessage, ChatModel
+
+__all__ = ["BreakerState", "CircuitBreaker", "GuardedModel", "ModelUnavailable"]
+
+log = logging.getLogger("autopilot.llm")
 
 
 class BreakerState(StrEnum):
@@ -66,3 +72,62 @@ class CircuitBreaker:
         if self._trial or self._failures >= self._threshold:
             self._opened_at = self._clock()
         self._trial = False
+
+
+class ModelUnavailable(Exception):
+    """The model gave no usable reply; ``reason`` is ``circuit_open``, ``timeout`` or ``model_error``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class GuardedModel:
+    """A :class:`~automations.llm.ports.ChatModel` behind a deadline, bounded retries and a circuit breaker.
+
+    One call may take at most ``timeout_s`` in all: errors are retried (at most ``max_retries`` times, with a short
+    back-off) while time is left; a timeout is not retried. Each failed call counts once against the breaker.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        timeout_s: float = 8.0,
+        max_retries: int = 1,
+        breaker: CircuitBreaker | None = None,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self.model = model
+        self.timeout_s = timeout_s
+        self.max_retries = max(0, max_retries)
+        self.breaker = breaker or CircuitBreaker()
+        self._backoff = backoff_s
+
+    async def complete(self, messages: Sequence[ChatMessage]) -> str:
+        """The model's reply, or :class:`ModelUnavailable`."""
+        if not self.breaker.allow():
+            raise ModelUnavailable("circuit_open")
+        deadline = time.monotonic() + self.timeout_s
+        last: Exception | None = None
+        for attempt in range(self.max_retries + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                async with asyncio.timeout(left):
+                    reply = await self.model.complete(messages)
+            except TimeoutError:
+                self.breaker.failure()
+                raise ModelUnavailable("timeout", f"no reply within {self.timeout_s:g}s") from None
+            except Exception as exc:  # any SDK or transport error: retried, then the caller falls back
+                last = exc
+                log.warning("model call failed (attempt %d): %s", attempt + 1, type(exc).__name__)
+                await asyncio.sleep(min(self._backoff * 2**attempt, max(0.0, deadline - time.monotonic())))
+                continue
+            self.breaker.success()
+            return reply
+        self.breaker.failure()
+        if last is None:
+            raise ModelUnavailable("timeout", f"no reply within {self.timeout_s:g}s")
+        raise ModelUnavailable("model_error", type(last).__name__) from last

@@ -30,7 +30,10 @@ _QUANTITY = re.compile(
     rf"(?:\s?(?P<unit>{_UNIT}))?",
     re.IGNORECASE,
 )
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\"'“”]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|example|internal|org|net|io)(?:/[^\s<>()\"'“”]*)?", re.I)
+_URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>()\"'“”]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|co\.uk|example|internal|org|net|io)(?:/[^\s<>()\"'“”]*)?",
+    re.I,
+)
 _TOKEN = re.compile(r"\[(?:EMAIL|PHONE|IBAN|ACCOUNT|ROUTING|SORT_CODE|SSN|NATIONAL_ID)\]")
 # claims about speed or price that carry no digit but must still come from the article
 _CLAIMS = re.compile(

@@ -30,13 +30,14 @@ __all__ = ["Assessment", "GroundingChecker", "GroundingPolicy", "GroundingVerdic
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKUP = re.compile(r"^\s*(?:[-*•>#]+|\d+[.)])\s*|\*\*|__|`")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "without", "neither", "nor", "none", "nothing"})
-_STOP = frozenset(
-    "the a an and or but if then than that this these those there their them they you your yours we our us it its is are"
-    " was were be been being to of in on at by for with from as into onto about over under up down out can could will"
-    " would should may might must do does did have has had not no so such which who whom what when where why how any"
-    " all each more most other some only own same too very just also after before once here again further while lumen"
-    " get got let please".split()
+_STOP_WORDS = (
+    "the a an and or but if then than that this these those there their them they you your yours we our us it its"
+    " is are was were be been being to of in on at by for with from as into onto about over under up down out can"
+    " could will would should may might must do does did have has had not no so such which who whom what when where"
+    " why how any all each more most other some only own same too very just also after before once here again"
+    " further while lumen get got let please"
 )
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def sentences(text: str) -> list[str]:

@@ -32,7 +32,9 @@ class LeakGuard:
     n: int = 5
 
     @classmethod
-    def build(cls, internal: Iterable[str], public: Iterable[str], *, hosts: Iterable[str] = (), n: int = 5) -> LeakGuard:
+    def build(
+        cls, internal: Iterable[str], public: Iterable[str], *, hosts: Iterable[str] = (), n: int = 5
+    ) -> LeakGuard:
         """Index internal texts against public ones."""
         shared: set[tuple[str, ...]] = set()
         for text in public:

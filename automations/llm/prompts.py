@@ -2,8 +2,8 @@
 
 A prompt file declares ``id`` (its file name), ``version``, ``variables`` and two templates, ``system`` and ``user``.
 The system template takes no variables, so nothing from a message can reach the instructions. Each variable must
-appear exactly once in the user template, alone between its own delimiter tags (``<question>\\n{question}\\n</question>``),
-and values are rendered as data: anything in them that looks like a delimiter tag is defused first.
+appear exactly once in the user template, alone between its own delimiter lines (``<question>``, ``{question}``,
+``</question>``), and values are rendered as data: anything in them that looks like a delimiter tag is defused first.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from automations.reports.periods import Period
@@ -28,6 +28,7 @@ __all__ = [
     "TimingRow",
     "csat_cube",
     "customer_contacts_between",
+    "hourly_counts",
     "outcome_cube",
     "timing_cube",
 ]
@@ -90,6 +91,7 @@ class CsatRow:
     """CSAT responses on contacts of one driver/tier/source/action."""
 
     category: str
+    group: str
     tier: str
     source: str
     action: str
@@ -122,7 +124,9 @@ def _joined() -> Any:
     return decisions.join(contacts, contacts.c.id == decisions.c.contact_id)
 
 
-async def outcome_cube(conn: AsyncConnection, period: Period, *, now: datetime, resolve_after: timedelta) -> list[CubeRow]:
+async def outcome_cube(
+    conn: AsyncConnection, period: Period, *, now: datetime, resolve_after: timedelta
+) -> list[CubeRow]:
     """Contacts decided in ``period`` by driver/tier/source/action/effective state.
 
     The effective state counts an ``answered`` outcome older than ``resolve_after`` as ``resolved`` (what the
@@ -135,15 +139,27 @@ async def outcome_cube(conn: AsyncConnection, period: Period, *, now: datetime, 
     kb_gap = case((decisions.c.reason.in_(KB_GAP_REASONS), 1), else_=0).label("kb_gap")
     query = (
         select(
-            decisions.c.category, decisions.c.group, decisions.c.tier, contacts.c.source, decisions.c.action,
-            state, kb_gap, func.count().label("n"), func.coalesce(func.sum(decisions.c.latency_ms), 0.0),
-        )  # fmt: skip
+            decisions.c.category,
+            decisions.c.group,
+            decisions.c.tier,
+            contacts.c.source,
+            decisions.c.action,
+            state,
+            kb_gap,
+            func.count().label("n"),
+            func.coalesce(func.sum(decisions.c.latency_ms), 0.0),
+        )
         .select_from(_joined().join(outcomes, outcomes.c.contact_id == decisions.c.contact_id))
         .where(_in_period(period))
         .group_by(
-            decisions.c.category, decisions.c.group, decisions.c.tier, contacts.c.source, decisions.c.action,
-            state, kb_gap,
-        )  # fmt: skip
+            decisions.c.category,
+            decisions.c.group,
+            decisions.c.tier,
+            contacts.c.source,
+            decisions.c.action,
+            state,
+            kb_gap,
+        )
     )
     rows = (await conn.execute(query)).all()
     return [CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8])) for r in rows]
@@ -154,15 +170,21 @@ async def csat_cube(conn: AsyncConnection, period: Period) -> list[CsatRow]:
     satisfied = func.sum(case((feedback.c.csat >= 4, 1), else_=0))
     query = (
         select(
-            decisions.c.category, decisions.c.tier, contacts.c.source, decisions.c.action,
-            func.count(feedback.c.csat), func.sum(feedback.c.csat), satisfied,
-        )  # fmt: skip
+            decisions.c.category,
+            decisions.c.group,
+            decisions.c.tier,
+            contacts.c.source,
+            decisions.c.action,
+            func.count(feedback.c.csat),
+            func.sum(feedback.c.csat),
+            satisfied,
+        )
         .select_from(_joined().join(feedback, feedback.c.contact_id == decisions.c.contact_id))
         .where(_in_period(period), feedback.c.csat.is_not(None))
-        .group_by(decisions.c.category, decisions.c.tier, contacts.c.source, decisions.c.action)
+        .group_by(decisions.c.category, decisions.c.group, decisions.c.tier, contacts.c.source, decisions.c.action)
     )
     rows = (await conn.execute(query)).all()
-    return [CsatRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+    return [CsatRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6] or 0), int(r[7] or 0)) for r in rows]
 
 
 def _first_event(kind: str) -> Any:
@@ -231,3 +253,23 @@ async def timing_cube(conn: AsyncConnection, period: Period, *, now: datetime) -
 def customer_contacts_between(start: datetime, end: datetime) -> ColumnElement[bool]:
     """Filter for customer contacts decided in ``[start, end)`` (for other reporting modules)."""
     return and_(decisions.c.decided_at >= start, decisions.c.decided_at < end, contacts.c.channel == "customer")
+
+
+async def hourly_counts(
+    conn: AsyncConnection, windows: list[tuple[datetime, datetime]], *, by_category: bool = False
+) -> list[tuple[str, str, str, int]]:
+    """Customer contacts per UTC hour (``YYYY-MM-DD HH``) in any of ``windows``, as ``(hour, key, action, n)``
+    rows; ``key`` is the category when ``by_category``, else ``""``."""
+    if not windows:
+        return []
+    sql = SqlDialect(conn.dialect.name)
+    hour = sql.hour(decisions.c.decided_at).label("hour")
+    key = decisions.c.category if by_category else literal("")
+    where = or_(*(and_(decisions.c.decided_at >= start, decisions.c.decided_at < end) for start, end in windows))
+    query = (
+        select(hour, key, decisions.c.action, func.count())
+        .select_from(_joined())
+        .where(where, contacts.c.channel == "customer")
+        .group_by(hour, key, decisions.c.action)
+    )
+    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in (await conn.execute(query)).all()]

@@ -1,0 +1,122 @@
+"""Open SLA deadlines of hand-offs: the nearest to breach (for ``/cx sla``) and the alerts at 80 % and at breach.
+
+A hand-off has two deadlines: first response (open until the first ``first_response`` agent event) and resolution
+(open until the first ``closed`` event). Legal and compliance deadlines (legal requests, regulatory complaints,
+DSARs) are ordinary resolution deadlines of those tiers, days long, and are alerted the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from automations.alerts import Alert, AlertSink
+from automations.reports.narrative import duration
+from automations.reports.queries import agent_events, decisions
+
+__all__ = ["WARN_AT", "SlaDeadline", "open_deadlines", "sla_alerts", "sla_nearest_breach"]
+
+WARN_AT = 0.8
+REGULATED_TIERS = ("legal", "compliance")
+_EVENT = {"first_response": "first_response", "resolution": "closed"}
+
+
+@dataclass(frozen=True, slots=True)
+class SlaDeadline:
+    """One open deadline of a hand-off."""
+
+    contact_id: str
+    tier: str
+    category: str
+    kind: str
+    decided_at: datetime
+    due: datetime
+    now: datetime
+
+    @property
+    def remaining_s(self) -> float:
+        """Seconds left (negative once breached)."""
+        return (self.due - self.now).total_seconds()
+
+    @property
+    def elapsed_fraction(self) -> float:
+        """Share of the SLA window used up (1.0 = breached)."""
+        window = (self.due - self.decided_at).total_seconds()
+        return 1.0 if window <= 0 else (self.now - self.decided_at).total_seconds() / window
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe view."""
+        return {
+            "contact_id": self.contact_id, "tier": self.tier, "category": self.category, "kind": self.kind,
+            "decided_at": self.decided_at.isoformat(), "due": self.due.isoformat(),
+            "remaining_s": self.remaining_s, "elapsed_fraction": self.elapsed_fraction,
+        }  # fmt: skip
+
+
+def _open(kind: str, due_after: datetime, now: datetime) -> Any:
+    due = decisions.c.first_response_due if kind == "first_response" else decisions.c.resolution_due
+    done = exists().where(agent_events.c.contact_id == decisions.c.contact_id, agent_events.c.kind == _EVENT[kind])
+    return select(
+        decisions.c.contact_id, decisions.c.tier, decisions.c.category, literal(kind).label("kind"),
+        decisions.c.decided_at, due.label("due"),
+    ).where(decisions.c.action == "handoff", due >= due_after, decisions.c.decided_at <= now, ~done)  # fmt: skip
+
+
+async def open_deadlines(engine: AsyncEngine, now: datetime, *, breached_within: timedelta) -> list[SlaDeadline]:
+    """Deadlines still open at ``now``: not yet due, or breached less than ``breached_within`` ago."""
+    after = now - breached_within
+    query = union_all(_open("first_response", after, now), _open("resolution", after, now))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [SlaDeadline(r[0], r[1], r[2], r[3], r[4], r[5], now) for r in rows]
+
+
+async def sla_nearest_breach(
+    engine: AsyncEngine, now: datetime, limit: int = 10, *, breached_within: timedelta = timedelta(hours=24)
+) -> list[SlaDeadline]:
+    """Open deadlines by time left: breached ones (most overdue first), then the nearest to breach."""
+    rows = await open_deadlines(engine, now, breached_within=breached_within)
+    rows.sort(key=lambda d: (d.remaining_s, d.contact_id, d.kind))
+    return rows[:limit]
+
+
+def _alert(d: SlaDeadline) -> Alert | None:
+    what = "first response" if d.kind == "first_response" else "resolution"
+    regulated = d.tier in REGULATED_TIERS
+    prefix = "Regulatory deadline" if regulated else "SLA"
+    if d.remaining_s <= 0:
+        return Alert(
+            key=f"sla:{d.contact_id}:{d.kind}:breach", kind="sla_breach", tier=d.tier, thread_of=d.contact_id,
+            title=f"{prefix} breached: {what} for {d.contact_id}",
+            text=f"{what.capitalize()} for *{d.contact_id}* ({d.category}, tier {d.tier}) was due "
+            f"{d.due:%Y-%m-%d %H:%M} UTC and is {duration(-d.remaining_s)} overdue.",
+        )  # fmt: skip
+    if d.elapsed_fraction >= WARN_AT:
+        return Alert(
+            key=f"sla:{d.contact_id}:{d.kind}:80", kind="sla_warning", tier=d.tier, thread_of=d.contact_id,
+            title=f"{prefix} at {WARN_AT:.0%}: {what} for {d.contact_id}",
+            text=f"{what.capitalize()} for *{d.contact_id}* ({d.category}, tier {d.tier}) is due "
+            f"{d.due:%Y-%m-%d %H:%M} UTC, in {duration(d.remaining_s)}.",
+        )  # fmt: skip
+    return None
+
+
+async def sla_alerts(
+    engine: AsyncEngine, sink: AlertSink, now: datetime, *, breached_within: timedelta = timedelta(hours=1)
+) -> list[Alert]:
+    """Send the 80 % warning and the breach alert of every open deadline (keys make repeats harmless).
+
+    A deadline breached longer ago than ``breached_within`` is not alerted again (the scheduler runs this every
+    minute, so it was alerted when it happened).
+    """
+    sent = []
+    for deadline in await open_deadlines(engine, now, breached_within=breached_within):
+        alert = _alert(deadline)
+        if alert is not None:
+            await sink.send(alert)
+            sent.append(alert)
+    return sent

@@ -1,0 +1,1 @@
+"""Intercom adapter: signed webhooks in; replies, notes, assignments and tags out through the outbox."""

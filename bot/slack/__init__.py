@@ -1,0 +1,1 @@
+"""Slack adapter: a Bolt AsyncApp for agents, tier channels and managers' /cx commands."""
