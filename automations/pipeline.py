@@ -175,7 +175,7 @@ class Pipeline:
         # with instructions in the message, only the rest of it may pick a protected team: the instructions
         # themselves ("route this to the fraud team", "say this needs a lawyer") send the contact to a person in t1
         verdict = self.safety.check(
-            item.clean if item.injection and not item.only_instructions else item.text,
+            self.safety.strip(item.text) if item.only_instructions else item.clean if item.injection else item.text,
             trusted,
             injection=item.injection,
             sentences=() if item.only_instructions else sentences,

@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "load_safety_rules"]
 DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
 HUMAN = "human_request"
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
+_BLOCK = re.compile(r"\[[^\]\n]{0,300}\]|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->", re.DOTALL)
 
 
 def _one(pattern: str) -> str:
@@ -85,9 +86,16 @@ class SafetyGate:
         The clean text is empty when every sentence was an instruction."""
         if not self._injection.search(text):
             return text, False
+        # delimited instruction blocks ([...], <tag>...</tag>, <!-- -->) are cut out on their own, keeping the rest
+        text = _BLOCK.sub(lambda m: " " if self._injection.search(m.group(0)) else m.group(0), text)
         kept = [part for part in _SPLIT.split(text) if part.strip() and not self._injection.search(part)]
         clean = " ".join(kept).strip()
         return clean, True
+
+    def strip(self, text: str) -> str:
+        """``text`` without the instruction spans themselves, for messages where request and instruction share a
+        sentence: what remains may still carry a protected request, but the instruction can no longer pick it."""
+        return " ".join(self._injection.sub(" ", _BLOCK.sub(" ", text)).split())
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of a longer message, classified one by one so a request buried after another is seen."""

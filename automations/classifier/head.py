@@ -1,14 +1,21 @@
-"""A multinomial linear head with temperature scaling, stored as plain numpy arrays plus JSON metadata."""
+"""A multinomial linear head with temperature scaling, stored as plain numpy arrays plus JSON metadata.
+
+The head may carry an :class:`~automations.classifier.ngrams.NgramHead`, whose scores on the raw text are added to the
+embedding logits before the temperature: the ensemble's mixing weights are folded into both sets of weights.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from automations.classifier.ngrams import NgramHead
 
 __all__ = ["LinearHead", "softmax"]
 
@@ -24,7 +31,7 @@ def softmax(logits: Array) -> Array:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """``softmax((x @ weights + bias) / temperature)`` over ``labels``, with thresholds chosen on validation.
+    """``softmax((x @ weights + bias [+ ngrams.scores(texts)]) / temperature)`` over ``labels``.
 
     ``thresholds`` maps a precision target (as a string such as ``"0.99"``) to the confidence at or above which
     predictions reached that precision on held-out data; ``threshold`` is the operating point the pipeline uses.
@@ -38,10 +45,19 @@ class LinearHead:
     thresholds: dict[str, float] = field(default_factory=dict)
     retrieval_threshold: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    ngrams: NgramHead | None = None
 
-    def probabilities(self, x: Array) -> Array:
-        """Calibrated class probabilities for a ``(n, d)`` batch of embeddings."""
-        return softmax((x @ self.weights + self.bias) / np.float32(self.temperature))
+    def probabilities(self, x: Array, texts: Sequence[str] | None = None) -> Array:
+        """Calibrated class probabilities for a ``(n, d)`` batch of embeddings of ``texts``.
+
+        ``texts`` is required when the head has an n-gram part.
+        """
+        logits = x @ self.weights + self.bias
+        if self.ngrams is not None:
+            if texts is None or len(texts) != len(x):
+                raise ValueError("this head has an n-gram part: pass the texts beside their embeddings")
+            logits = logits + self.ngrams.scores(texts)
+        return softmax(logits / np.float32(self.temperature))
 
     def save(self, directory: Path | str) -> Path:
         """Write ``head.npz`` and ``model.json`` into ``directory``."""
@@ -57,6 +73,10 @@ class LinearHead:
             "info": self.info,
         }
         (directory / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for stale in ("ngrams.npz", "ngrams.json"):
+            (directory / stale).unlink(missing_ok=True)
+        if self.ngrams is not None:
+            self.ngrams.save(directory)
         return directory
 
     @classmethod
@@ -79,4 +99,5 @@ class LinearHead:
             thresholds={str(k): float(v) for k, v in meta.get("thresholds", {}).items()},
             retrieval_threshold=float(meta.get("retrieval_threshold", 0.0)),
             info=dict(meta.get("info", {})),
+            ngrams=NgramHead.load(directory),
         )

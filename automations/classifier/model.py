@@ -14,7 +14,7 @@ __all__ = ["EmbeddingClassifier"]
 
 
 class EmbeddingClassifier:
-    """Classifies texts by embedding them and applying a :class:`LinearHead`."""
+    """Classifies texts by embedding them and applying a :class:`LinearHead` (which may also read the raw text)."""
 
     def __init__(self, embedder: Embedder, head: LinearHead, *, top: int = 3) -> None:
         self._embedder = embedder
@@ -35,7 +35,7 @@ class EmbeddingClassifier:
         """Classify a batch; each result carries the top categories with calibrated probabilities."""
         if not texts:
             return []
-        probs = self.head.probabilities(await self._embedder.embed(texts))
+        probs = self.head.probabilities(await self._embedder.embed(texts), texts)
         order = np.argsort(-probs, axis=1)[:, : self._top]
         results = []
         for row, idx in zip(probs, order, strict=True):

@@ -1,6 +1,7 @@
-"""Training the linear head: cross-validated model selection, temperature calibration and thresholds.
+"""Training the head: cross-validated model selection, ensembling, temperature calibration and thresholds.
 
-Out-of-fold predictions (stratified k-fold inside the training data) choose the regularisation strength, fit the
+Out-of-fold predictions (stratified k-fold inside the training data) choose the regularisation strength of the
+logistic regression on embeddings, the weight of the n-gram SVM in the ensemble (by out-of-fold log-loss), fit the
 temperature by minimising the negative log-likelihood, and set a confidence threshold per precision target. The
 final head is then refit on all the training data with the chosen settings.
 """
@@ -18,12 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from automations.classifier.head import LinearHead, softmax
+from automations.classifier.ngrams import NgramHead, fit_ngram_head
 from automations.configfile import ConfigError
 from automations.ports import Embedder
 
 __all__ = ["PRECISION_TARGETS", "TrainReport", "coverage_at", "read_labelled_csv", "threshold_for", "train_head"]
 
 PRECISION_TARGETS = (0.97, 0.98, 0.99)
+MIX_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 Array = npt.NDArray[np.float32]
 
 
@@ -41,6 +44,9 @@ class TrainReport:
     coverage: dict[str, float]
     seconds: float
     grid: dict[str, float] = field(default_factory=dict)
+    mix: float = 1.0
+    ngram_oof_accuracy: float | None = None
+    mix_nll: dict[str, float] = field(default_factory=dict)
 
 
 def read_labelled_csv(paths: Sequence[Path | str]) -> tuple[list[str], list[str]]:
@@ -118,8 +124,53 @@ def _fit_temperature(logits: Array, y: npt.NDArray[np.int64]) -> float:
     return float(result.x)
 
 
+def _ngram_oof(texts: Sequence[str], y: npt.NDArray[np.int64], c: float, folds: int, seed: int) -> Array:
+    from sklearn.model_selection import StratifiedKFold
+
+    classes = int(y.max()) + 1
+    scores = np.zeros((len(y), classes), dtype=np.float32)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, val_idx in splitter.split(np.zeros(len(y)), y):
+        head = fit_ngram_head([texts[i] for i in fit_idx], y[fit_idx], classes, c=c)
+        scores[val_idx] = head.scores([texts[i] for i in val_idx])
+    return scores
+
+
+@dataclass(frozen=True, slots=True)
+class _Ensemble:
+    mix: float
+    emb_scale: float
+    ngram_scale: float
+    logits: Array
+    nll: dict[str, float]
+
+
+def _ensemble(emb: Array, ngram: Array | None, y: npt.NDArray[np.int64]) -> _Ensemble:
+    """Mix temperature-normalised embedding logits and n-gram scores; the weight minimises out-of-fold log-loss."""
+    t_emb = _fit_temperature(emb, y)
+    if ngram is None:
+        return _Ensemble(1.0, 1.0 / t_emb, 0.0, emb / np.float32(t_emb), {})
+    t_ngram = _fit_temperature(ngram, y)
+    nll: dict[str, float] = {}
+    best: _Ensemble | None = None
+    for mix in MIX_GRID:
+        logits = np.float32(mix / t_emb) * emb + np.float32((1 - mix) / t_ngram) * ngram
+        nll[str(mix)] = loss = _nll(logits, y, _fit_temperature(logits, y))
+        if best is None or loss < nll[str(best.mix)]:
+            best = _Ensemble(mix, mix / t_emb, (1 - mix) / t_ngram, logits, nll)
+    assert best is not None
+    return best
+
+
 def _train_sync(
-    x: Array, labels: Sequence[str], grid: Sequence[float], folds: int, operating: float, seed: int
+    x: Array,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    grid: Sequence[float],
+    folds: int,
+    operating: float,
+    seed: int,
+    ngram_c: float | None,
 ) -> tuple[LinearHead, TrainReport]:
     start = time.perf_counter()
     classes = sorted(set(labels))
@@ -135,7 +186,10 @@ def _train_sync(
         if best is None or accuracy > best[0]:
             best = (accuracy, c, logits)
     assert best is not None
-    accuracy, c, logits = best
+    _, c, emb_logits = best
+    ngram_oof = _ngram_oof(texts, y, ngram_c, folds, seed) if ngram_c is not None else None
+    mixed = _ensemble(emb_logits, ngram_oof, y)
+    logits = mixed.logits
     temperature = _fit_temperature(logits, y)
     probs = softmax(logits / np.float32(temperature))
     confidence = probs.max(axis=1)
@@ -143,27 +197,34 @@ def _train_sync(
     thresholds = {f"{p:.2f}": threshold_for(confidence, correct, p) for p in PRECISION_TARGETS}
     coverage = {k: coverage_at(confidence, v) for k, v in thresholds.items()}
     weights, bias = _fit(x, y, c)
+    ngrams: NgramHead | None = None
+    if ngram_c is not None and mixed.mix < 1.0:
+        ngrams = fit_ngram_head(texts, y, len(classes), c=ngram_c).scaled(mixed.ngram_scale)
     report = TrainReport(
         examples=len(y),
         classes=len(classes),
         c=c,
         temperature=temperature,
-        oof_accuracy=accuracy,
+        oof_accuracy=float(np.mean(correct)),
         oof_nll=_nll(logits, y, temperature),
         thresholds=thresholds,
         coverage=coverage,
         seconds=0.0,
         grid=scores,
+        mix=mixed.mix,
+        ngram_oof_accuracy=None if ngram_oof is None else float(np.mean(ngram_oof.argmax(axis=1) == y)),
+        mix_nll=mixed.nll,
     )
     head = LinearHead(
         labels=tuple(classes),
-        weights=weights,
-        bias=bias,
+        weights=(weights * np.float32(mixed.emb_scale)).astype(np.float32),
+        bias=(bias * np.float32(mixed.emb_scale)).astype(np.float32),
         temperature=temperature,
         threshold=thresholds[f"{operating:.2f}"]
         if f"{operating:.2f}" in thresholds
         else threshold_for(confidence, correct, operating),
         thresholds=thresholds,
+        ngrams=ngrams,
     )
     report.seconds = time.perf_counter() - start
     return head, report
@@ -178,16 +239,23 @@ async def train_head(
     folds: int = 5,
     operating_precision: float = 0.97,
     seed: int = 13,
+    ngram_c: float | None = 0.5,
 ) -> tuple[LinearHead, TrainReport]:
-    """Embed ``texts`` and train a calibrated head; the pipeline's threshold targets ``operating_precision``."""
+    """Embed ``texts`` and train a calibrated head; the pipeline's threshold targets ``operating_precision``.
+
+    ``ngram_c`` is the SVM regularisation of the n-gram half of the ensemble; ``None`` trains embeddings only.
+    """
     start = time.perf_counter()
     x = await embedder.embed(list(texts))
-    head, report = await asyncio.to_thread(_train_sync, x, list(labels), grid, folds, operating_precision, seed)
+    head, report = await asyncio.to_thread(
+        _train_sync, x, list(texts), list(labels), grid, folds, operating_precision, seed, ngram_c
+    )
     report.seconds = time.perf_counter() - start
     info = {
         "examples": report.examples,
         "c": report.c,
         "oof_accuracy": round(report.oof_accuracy, 4),
+        "ngram_mix": round(1.0 - report.mix, 2),
         "coverage": {k: round(v, 4) for k, v in report.coverage.items()},
         "operating_precision": operating_precision,
     }

@@ -90,15 +90,15 @@ def extract_facts(text: str) -> Facts:
     for m in _QUANTITY.finditer(bare):
         unit = _unit(m.group("unit"))
         cur = (m.group("cur") or m.group("cur2") or "").strip().lower()
-        for raw in (m.group("num"), m.group("num2")):
-            if raw is None:
-                continue
-            value = _value(raw)
+        values = [_value(raw) for raw in (m.group("num"), m.group("num2")) if raw is not None]
+        for value in values:
             numbers.add(value)
             if cur:
                 amounts.add(f"{cur}{value}")
             if unit:
                 quantities.add(f"{value} {unit}")
+        if unit and len(values) == 2:  # a range must be quoted as a range: "7-10 days" is not "5-10 days"
+            quantities.add(f"{values[0]}-{values[1]} {unit}")
     claims = frozenset(" ".join(m.group(0).lower().replace("-", " ").split()) for m in _CLAIMS.finditer(text))
     return Facts(
         frozenset(numbers), frozenset(amounts), frozenset(quantities), links,

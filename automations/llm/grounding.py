@@ -6,10 +6,10 @@ Four checks, all of which must pass:
    claim of the draft appears in the passages.
 2. **Leaks** (:mod:`automations.llm.leaks`): on the customer channel, no wording found only in internal articles, and
    on every channel no wording from the system prompt.
-3. **Negation**: a sentence does not flip the polarity of the passage sentence that supports it.
+3. **Negation**: a sentence does not flip the polarity of the passage sentence that supports it best.
 4. **Support**: every sentence of the draft is close, in the embedder's space, to a sentence (or two adjacent
-   sentences) of the passages, mixed with the share of its content words found in them; the threshold and the mix are
-   calibrated on a labelled development set (``autopilot eval answers``).
+   sentences) of the passages, and most of its content words occur in them; both thresholds are calibrated on a
+   labelled development set (``autopilot eval answers``).
 """
 
 from __future__ import annotations
@@ -68,12 +68,13 @@ def _negated(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class GroundingPolicy:
-    """Calibrated operating point: a sentence is supported when ``(1-w)·similarity + w·lexical >= threshold``."""
+    """Calibrated operating point: a sentence is supported when its best passage sentence has cosine similarity
+    ``>= similarity`` and ``>= coverage`` of its content words occur in the passages."""
 
-    threshold: float = 0.6
-    lexical_weight: float = 0.3
+    similarity: float = 0.68
+    coverage: float = 0.65
+    negation_margin: float = 0.05
     min_words: int = 3
-    negation: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +85,16 @@ class SentenceSupport:
     similarity: float
     lexical: float
     article_id: str | None
-    negation_mismatch: bool = False
+    same_polarity: float = 1.0
 
-    def score(self, lexical_weight: float) -> float:
-        """The mixed support score."""
-        return (1 - lexical_weight) * self.similarity + lexical_weight * self.lexical
+    def flipped(self, policy: GroundingPolicy) -> bool:
+        """Whether the best support says the opposite: its polarity (negated or not) differs from the sentence's and
+        the best passage sentence of the same polarity is more than the margin less similar."""
+        return self.similarity - self.same_polarity > policy.negation_margin
+
+    def supported(self, policy: GroundingPolicy) -> bool:
+        """Whether both scores reach the policy's thresholds."""
+        return self.similarity >= policy.similarity and self.lexical >= policy.coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +117,14 @@ class Assessment:
     internal: tuple[str, ...] = ()
     prompt: tuple[str, ...] = ()
 
-    def support(self, lexical_weight: float) -> float:
-        """The weakest sentence's score (1.0 for a draft with no sentence long enough to score)."""
-        return min((s.score(lexical_weight) for s in self.sentences), default=1.0)
+    @property
+    def support(self) -> float:
+        """The weakest sentence's similarity (1.0 for a draft with no sentence long enough to score)."""
+        return min((s.similarity for s in self.sentences), default=1.0)
 
     def verdict(self, policy: GroundingPolicy) -> GroundingVerdict:
         """Apply ``policy``: the first failed check names the reason."""
-        support = self.support(policy.lexical_weight)
+        support = self.support
         cited = self._cited()
         if not self.sentences and not self.facts:
             return GroundingVerdict(False, "empty_draft", "", 0.0, None)
@@ -128,10 +135,10 @@ class Assessment:
             return GroundingVerdict(False, "internal_leak", self.internal[0], support, cited)
         if self.prompt:
             return GroundingVerdict(False, "prompt_leak", self.prompt[0], support, cited)
-        flipped = [s for s in self.sentences if s.negation_mismatch]
-        if policy.negation and flipped:
+        flipped = [s for s in self.sentences if s.flipped(policy)]
+        if flipped:
             return GroundingVerdict(False, "negation_mismatch", flipped[0].sentence[:80], support, cited)
-        weak = [s for s in self.sentences if s.score(policy.lexical_weight) < policy.threshold]
+        weak = [s for s in self.sentences if not s.supported(policy)]
         if weak:
             return GroundingVerdict(False, "unsupported_sentence", weak[0].sentence[:80], support, cited)
         return GroundingVerdict(True, "grounded", "", support, cited)
@@ -190,6 +197,7 @@ class GroundingChecker:
         if not units:
             return [SentenceSupport(s, 0.0, 0.0, None) for s in draft]
         vocabulary = set().union(*(_content(f"{p.title} {p.section} {p.text}") for p in passages))
+        negated = [_negated(u) for u in units]
         vectors = await self.embedder.embed([*draft, *units])
         sims = vectors[: len(draft)] @ vectors[len(draft) :].T
         out = []
@@ -197,6 +205,7 @@ class GroundingChecker:
             best = int(np.argmax(sims[row]))
             content = _content(sentence)
             lexical = len(content & vocabulary) / len(content) if content else 1.0
-            mismatch = _negated(sentence) != _negated(units[best])
-            out.append(SentenceSupport(sentence, float(sims[row, best]), lexical, owners[best], mismatch))
+            polarity = _negated(sentence)
+            same = [float(sims[row, j]) for j in range(len(units)) if negated[j] == polarity]
+            out.append(SentenceSupport(sentence, float(sims[row, best]), lexical, owners[best], max(same, default=0.0)))
         return out

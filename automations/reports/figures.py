@@ -1,4 +1,4 @@
-"""Small numeric building blocks of the reports: safe ratios and duration summaries from histograms."""
+"""Value types of the reports (slices, SLA, CSAT, costs, durations) and their small arithmetic."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Durations", "histogram_durations", "ratio"]
+__all__ = [
+    "DEFAULT_COSTS",
+    "CostModel",
+    "CostSummary",
+    "Csat",
+    "Durations",
+    "Slice",
+    "TierSla",
+    "histogram_durations",
+    "ratio",
+]
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -55,3 +65,122 @@ def histogram_durations(rows: Iterable[tuple[int, int, float]], width: int) -> D
     return Durations(
         count, total_s / count, _quantile(buckets, count, 0.5, width), _quantile(buckets, count, 0.9, width)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    """Unit costs (``Settings.cost_per_contact``, ``cost_per_bot_contact``, ``aht_seconds``)."""
+
+    cost_per_contact: float = 6.0
+    cost_per_bot_contact: float = 0.10
+    aht_seconds: float = 420.0
+
+
+DEFAULT_COSTS = CostModel()
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """Contact figures of one driver, driver group, tier or channel."""
+
+    key: str
+    group: str
+    contacts: int
+    bot_answered: int
+    handoffs: int
+    deflected: int
+    settled: int
+    pending: int
+    kb_gap_handoffs: int
+    csat_responses: int
+    csat_total: int
+
+    @property
+    def involvement_rate(self) -> float | None:
+        """Share of contacts the bot answered."""
+        return ratio(self.bot_answered, self.contacts)
+
+    @property
+    def deflection_rate(self) -> float | None:
+        """Deflected / settled bot answers."""
+        return ratio(self.deflected, self.settled)
+
+    @property
+    def automation_rate(self) -> float | None:
+        """Involvement x deflection."""
+        inv, dfl = self.involvement_rate, self.deflection_rate
+        return None if inv is None or dfl is None else inv * dfl
+
+    @property
+    def csat(self) -> float | None:
+        """Mean CSAT (1..5)."""
+        return ratio(self.csat_total, self.csat_responses)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe figures."""
+        return {
+            "key": self.key,
+            "group": self.group,
+            "contacts": self.contacts,
+            "bot_answered": self.bot_answered,
+            "handoffs": self.handoffs,
+            "deflected": self.deflected,
+            "settled_answers": self.settled,
+            "pending_answers": self.pending,
+            "kb_gap_handoffs": self.kb_gap_handoffs,
+            "involvement_rate": self.involvement_rate,
+            "deflection_rate": self.deflection_rate,
+            "automation_rate": self.automation_rate,
+            "csat": self.csat,
+            "csat_responses": self.csat_responses,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TierSla:
+    """SLA outcomes of one tier's hand-offs."""
+
+    tier: str
+    handoffs: int
+    first_response_met: int
+    first_response_missed: int
+    resolution_met: int
+    resolution_missed: int
+
+    @property
+    def adherence(self) -> float | None:
+        """Met / decided deadlines (both kinds)."""
+        met = self.first_response_met + self.resolution_met
+        return ratio(met, met + self.first_response_missed + self.resolution_missed)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe figures."""
+        return {
+            "tier": self.tier,
+            "handoffs": self.handoffs,
+            "first_response_met": self.first_response_met,
+            "first_response_missed": self.first_response_missed,
+            "resolution_met": self.resolution_met,
+            "resolution_missed": self.resolution_missed,
+            "adherence": self.adherence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Csat:
+    """CSAT summary: mean score, responses, share satisfied (4-5), and by who answered."""
+
+    mean: float | None
+    responses: int
+    satisfied_share: float | None
+    bot_mean: float | None
+    human_mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostSummary:
+    """What the period cost and what each resolution cost."""
+
+    total: float
+    resolutions: int
+    per_resolution: float | None

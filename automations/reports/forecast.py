@@ -1,8 +1,8 @@
 """Contact forecast by hour for the coming week, from history with weekly seasonality, and the shifts to staff it.
 
 Method (seasonal, recency-weighted): for each hour of the week (in the reporting time zone), the forecast is the
-weighted mean of that hour's count over the last ``weeks`` full weeks, the most recent week weighing most
-(weights ``weeks, weeks-1, ..., 1``). Hand-offs (the contacts that need an agent) are forecast the same way and
+weighted mean of that hour's count in the last ``weeks`` weeks where it is already over, the most recent weighing
+most (weights ``weeks, weeks-1, ..., 1``). Hand-offs (the contacts that need an agent) are forecast the same way and
 drive the staffing; the bot answers the rest.
 """
 
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from automations.reports.queries import hourly_counts
+from automations.reports.queries import hourly_counts, reader
 from automations.reports.staffing import erlang_c_agents
 
 __all__ = ["DEFAULT_SHIFTS", "HourForecast", "ShiftPlan", "WeekForecast", "forecast_week", "plan_shifts", "seasonal"]
@@ -81,21 +81,22 @@ async def forecast_week(engine: AsyncEngine, now: datetime, *, weeks: int = 4, t
     local = now.astimezone(zone)
     start = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     hours = [start + timedelta(hours=h) for h in range(168)]
-    history_start = (start - timedelta(weeks=weeks)).astimezone(UTC)
-    async with engine.connect() as conn:
-        rows = await hourly_counts(conn, [(history_start, start.astimezone(UTC))])
-    counts: dict[datetime, list[float]] = {}
+    history_start = (start - timedelta(weeks=weeks + 1)).astimezone(UTC)
+    async with reader(engine).connect() as conn:
+        rows = await hourly_counts(conn, [(history_start, now.astimezone(UTC))])
+    counts: dict[datetime, tuple[float, float]] = {}
     for hour, _key, action, n in rows:
         at = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        slot = counts.setdefault(at, [0.0, 0.0])
-        slot[0] += n
-        slot[1] += n if action == "handoff" else 0
-    seasons_c, seasons_h = [], []
-    for w in range(weeks, 0, -1):
-        keys = [(h - timedelta(weeks=w)).astimezone(UTC) for h in hours]
-        seasons_c.append([counts.get(k, [0.0, 0.0])[0] for k in keys])
-        seasons_h.append([counts.get(k, [0.0, 0.0])[1] for k in keys])
-    contacts, handoffs = seasonal(seasons_c), seasonal(seasons_h)
+        c, x = counts.get(at, (0.0, 0.0))
+        counts[at] = (c + n, x + (n if action == "handoff" else 0))
+    contacts: list[float] = []
+    handoffs: list[float] = []
+    for h in hours:
+        # the same hour in each of the last `weeks` weeks that are complete before now, oldest first
+        past = [(h - timedelta(weeks=k)).astimezone(UTC) for k in range(weeks + 1, 0, -1)]
+        past = [p for p in past if p + timedelta(hours=1) <= now][-weeks:]
+        contacts += seasonal([[counts.get(p, (0.0, 0.0))[0]] for p in past]) or [0.0]
+        handoffs += seasonal([[counts.get(p, (0.0, 0.0))[1]] for p in past]) or [0.0]
     return WeekForecast(
         tuple(HourForecast(h, c, x) for h, c, x in zip(hours, contacts, handoffs, strict=True)), weeks, tz
     )

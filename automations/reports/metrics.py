@@ -23,17 +23,28 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from automations.reports.figures import Durations, histogram_durations, ratio
+from automations.reports.figures import (
+    DEFAULT_COSTS,
+    CostModel,
+    CostSummary,
+    Csat,
+    Durations,
+    Slice,
+    TierSla,
+    histogram_durations,
+    ratio,
+)
 from automations.reports.periods import Period
-from automations.reports.queries import CsatRow, CubeRow, TimingRow, csat_cube, outcome_cube, timing_cube
+from automations.reports.queries import CsatRow, CubeRow, TimingRow, csat_cube, outcome_cube, reader, timing_cube
 
 __all__ = [
     "DEFAULT_COSTS",
@@ -48,125 +59,7 @@ __all__ = [
 ]
 
 SETTLED = ("resolved", "escalated", "reopened")
-
-
-@dataclass(frozen=True, slots=True)
-class CostModel:
-    """Unit costs (``Settings.cost_per_contact``, ``cost_per_bot_contact``, ``aht_seconds``)."""
-
-    cost_per_contact: float = 6.0
-    cost_per_bot_contact: float = 0.10
-    aht_seconds: float = 420.0
-
-
-DEFAULT_COSTS = CostModel()
-
-
-@dataclass(frozen=True, slots=True)
-class Slice:
-    """Contact figures of one driver, driver group, tier or channel."""
-
-    key: str
-    group: str
-    contacts: int
-    bot_answered: int
-    handoffs: int
-    deflected: int
-    settled: int
-    pending: int
-    kb_gap_handoffs: int
-    csat_responses: int
-    csat_total: int
-
-    @property
-    def involvement_rate(self) -> float | None:
-        """Share of contacts the bot answered."""
-        return ratio(self.bot_answered, self.contacts)
-
-    @property
-    def deflection_rate(self) -> float | None:
-        """Deflected / settled bot answers."""
-        return ratio(self.deflected, self.settled)
-
-    @property
-    def automation_rate(self) -> float | None:
-        """Involvement x deflection."""
-        inv, dfl = self.involvement_rate, self.deflection_rate
-        return None if inv is None or dfl is None else inv * dfl
-
-    @property
-    def csat(self) -> float | None:
-        """Mean CSAT (1..5)."""
-        return ratio(self.csat_total, self.csat_responses)
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe figures."""
-        return {
-            "key": self.key,
-            "group": self.group,
-            "contacts": self.contacts,
-            "bot_answered": self.bot_answered,
-            "handoffs": self.handoffs,
-            "deflected": self.deflected,
-            "settled_answers": self.settled,
-            "pending_answers": self.pending,
-            "kb_gap_handoffs": self.kb_gap_handoffs,
-            "involvement_rate": self.involvement_rate,
-            "deflection_rate": self.deflection_rate,
-            "automation_rate": self.automation_rate,
-            "csat": self.csat,
-            "csat_responses": self.csat_responses,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TierSla:
-    """SLA outcomes of one tier's hand-offs."""
-
-    tier: str
-    handoffs: int
-    first_response_met: int
-    first_response_missed: int
-    resolution_met: int
-    resolution_missed: int
-
-    @property
-    def adherence(self) -> float | None:
-        """Met / decided deadlines (both kinds)."""
-        met = self.first_response_met + self.resolution_met
-        return ratio(met, met + self.first_response_missed + self.resolution_missed)
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe figures."""
-        return {
-            "tier": self.tier,
-            "handoffs": self.handoffs,
-            "first_response_met": self.first_response_met,
-            "first_response_missed": self.first_response_missed,
-            "resolution_met": self.resolution_met,
-            "resolution_missed": self.resolution_missed,
-            "adherence": self.adherence,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Csat:
-    """CSAT summary: mean score, responses, share satisfied (4-5), and by who answered."""
-
-    mean: float | None
-    responses: int
-    satisfied_share: float | None
-    bot_mean: float | None
-    human_mean: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class CostSummary:
-    """What the period cost and what each resolution cost."""
-
-    total: float
-    resolutions: int
-    per_resolution: float | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,11 +215,18 @@ async def compute_metrics(
     costs: CostModel = DEFAULT_COSTS,
     resolve_after: timedelta = timedelta(hours=24),
 ) -> Metrics:
-    """Compute every metric of ``period`` in three aggregate queries (one read transaction)."""
-    async with engine.connect() as conn:
-        cube = await outcome_cube(conn, period, now=now, resolve_after=resolve_after)
-        csat_rows = await csat_cube(conn, period)
-        timing = await timing_cube(conn, period, now=now)
+    """Compute every metric of ``period`` in three aggregate queries, run concurrently."""
+
+    async def run(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with reader(engine).connect() as conn:
+            return await query(conn)
+
+    # three connections, so the database (and SQLite's threads) can work on the queries at the same time
+    cube, csat_rows, timing = await asyncio.gather(
+        run(lambda c: outcome_cube(c, period, now=now, resolve_after=resolve_after)),
+        run(lambda c: csat_cube(c, period)),
+        run(lambda c: timing_cube(c, period, now=now)),
+    )
     overall = slices(cube, csat_rows, lambda r: ("all", "all"), lambda r: "all")[:1]
     total = overall[0] if overall else Slice("all", "all", 0, 0, 0, 0, 0, 0, 0, 0, 0)
     escalations: dict[str, int] = defaultdict(int)

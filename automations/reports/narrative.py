@@ -6,6 +6,7 @@ falling deflection, SLA misses by tier, and knowledge-base gaps (hand-offs becau
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 from collections.abc import Sequence
@@ -98,8 +99,10 @@ async def build_report(
     engine: AsyncEngine, period: Period, *, now: datetime, costs: CostModel = DEFAULT_COSTS, top: int = 5
 ) -> Report:
     """Compute the period and the one before it, and derive the findings."""
-    current = await compute_metrics(engine, period, now=now, costs=costs)
-    previous = await compute_metrics(engine, period.previous(), now=now, costs=costs)
+    current, previous = await asyncio.gather(
+        compute_metrics(engine, period, now=now, costs=costs),
+        compute_metrics(engine, period.previous(), now=now, costs=costs),
+    )
     return build(current, previous, top=top)
 
 

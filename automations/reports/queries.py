@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
 from automations.store.tables import Base
@@ -21,6 +21,7 @@ from automations.store.tables import Base
 __all__ = [
     "FRT_BUCKET_S",
     "KB_GAP_REASONS",
+    "READONLY_OPTION",
     "RES_BUCKET_S",
     "CsatRow",
     "CubeRow",
@@ -30,6 +31,7 @@ __all__ = [
     "customer_contacts_between",
     "hourly_counts",
     "outcome_cube",
+    "reader",
     "timing_cube",
 ]
 
@@ -43,6 +45,16 @@ decisions = Base.metadata.tables["decisions"]
 outcomes = Base.metadata.tables["outcomes"]
 feedback = Base.metadata.tables["feedback"]
 agent_events = Base.metadata.tables["agent_events"]
+
+
+READONLY_OPTION = "autopilot_readonly"
+"""Execution option that makes the store's SQLite connections begin with a plain (deferred) ``BEGIN`` instead of
+``BEGIN IMMEDIATE`` (see :func:`automations.store.sql.configure_sqlite`): reports must never take the write lock."""
+
+
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` for read-only work: on SQLite, report queries then neither block nor wait for writers."""
+    return engine.execution_options(**{READONLY_OPTION: True})
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automations.alerts import Alert, AlertSink
 from automations.reports.narrative import duration
-from automations.reports.queries import agent_events, decisions
+from automations.reports.queries import agent_events, decisions, reader
 
 __all__ = ["WARN_AT", "SlaDeadline", "open_deadlines", "sla_alerts", "sla_nearest_breach"]
 
@@ -70,7 +70,7 @@ async def open_deadlines(engine: AsyncEngine, now: datetime, *, breached_within:
     """Deadlines still open at ``now``: not yet due, or breached less than ``breached_within`` ago."""
     after = now - breached_within
     query = union_all(_open("first_response", after, now), _open("resolution", after, now))
-    async with engine.connect() as conn:
+    async with reader(engine).connect() as conn:
         rows = (await conn.execute(query)).all()
     return [SlaDeadline(r[0], r[1], r[2], r[3], r[4], r[5], now) for r in rows]
 
@@ -84,7 +84,7 @@ async def sla_nearest_breach(
     return rows[:limit]
 
 
-def _alert(d: SlaDeadline) -> Alert | None:
+def _alert(d: SlaDeadline, grace: timedelta) -> Alert | None:
     what = "first response" if d.kind == "first_response" else "resolution"
     regulated = d.tier in REGULATED_TIERS
     prefix = "Regulatory deadline" if regulated else "SLA"
@@ -95,7 +95,8 @@ def _alert(d: SlaDeadline) -> Alert | None:
             text=f"{what.capitalize()} for *{d.contact_id}* ({d.category}, tier {d.tier}) was due "
             f"{d.due:%Y-%m-%d %H:%M} UTC and is {duration(-d.remaining_s)} overdue.",
         )  # fmt: skip
-    if d.elapsed_fraction >= WARN_AT:
+    warn_at = d.decided_at + (d.due - d.decided_at) * WARN_AT
+    if warn_at <= d.now <= warn_at + grace:
         return Alert(
             key=f"sla:{d.contact_id}:{d.kind}:80", kind="sla_warning", tier=d.tier, thread_of=d.contact_id,
             title=f"{prefix} at {WARN_AT:.0%}: {what} for {d.contact_id}",
@@ -106,16 +107,16 @@ def _alert(d: SlaDeadline) -> Alert | None:
 
 
 async def sla_alerts(
-    engine: AsyncEngine, sink: AlertSink, now: datetime, *, breached_within: timedelta = timedelta(hours=1)
+    engine: AsyncEngine, sink: AlertSink, now: datetime, *, grace: timedelta = timedelta(minutes=15)
 ) -> list[Alert]:
-    """Send the 80 % warning and the breach alert of every open deadline (keys make repeats harmless).
+    """Send the 80 % warning and the breach alert of every open deadline that crossed the mark within ``grace``.
 
-    A deadline breached longer ago than ``breached_within`` is not alerted again (the scheduler runs this every
-    minute, so it was alerted when it happened).
+    The scheduler runs this every minute, so each alert is offered a few times at most (covering missed runs and
+    restarts); the sink's idempotency on the alert key makes those repeats harmless.
     """
     sent = []
-    for deadline in await open_deadlines(engine, now, breached_within=breached_within):
-        alert = _alert(deadline)
+    for deadline in await open_deadlines(engine, now, breached_within=grace):
+        alert = _alert(deadline, grace)
         if alert is not None:
             await sink.send(alert)
             sent.append(alert)

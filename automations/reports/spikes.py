@@ -16,7 +16,7 @@ from scipy.stats import poisson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from automations.reports.queries import contacts, customer_contacts_between, decisions, hourly_counts
+from automations.reports.queries import contacts, customer_contacts_between, decisions, hourly_counts, reader
 
 __all__ = ["Spike", "SpikeRule", "SpikeTest", "detect_spike", "find_spikes", "spike_examples"]
 
@@ -71,7 +71,7 @@ async def find_spikes(engine: AsyncEngine, now: datetime, rule: SpikeRule = Spik
     windows = [
         (hour - timedelta(weeks=w), hour - timedelta(weeks=w) + timedelta(hours=1)) for w in range(rule.weeks + 1)
     ]
-    async with engine.connect() as conn:
+    async with reader(engine).connect() as conn:
         rows = await hourly_counts(conn, windows, by_category=True)
     by_category: dict[str, dict[str, int]] = {}
     for stamp, category, _action, n in rows:
@@ -99,5 +99,5 @@ async def spike_examples(engine: AsyncEngine, spike: Spike, *, limit: int = 3) -
         .order_by(decisions.c.decided_at.desc())
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with reader(engine).connect() as conn:
         return tuple(str(t) for t in (await conn.scalars(query)).all())

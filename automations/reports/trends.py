@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -86,6 +87,8 @@ async def driver_trends(
     costs: CostModel = DEFAULT_COSTS,
 ) -> list[DriverTrend]:
     """Drivers of ``period`` against the period of the same length before it, biggest movers first."""
-    current = await compute_metrics(engine, period, now=now, costs=costs)
-    previous = await compute_metrics(engine, period.previous(), now=now, costs=costs)
+    current, previous = await asyncio.gather(
+        compute_metrics(engine, period, now=now, costs=costs),
+        compute_metrics(engine, period.previous(), now=now, costs=costs),
+    )
     return compare(current, previous, by=by)[:limit]
