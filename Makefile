@@ -30,10 +30,15 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev
 
-# A real PostgreSQL server for the store tests (Debian's package; the suite starts a throwaway cluster itself).
+# Real services for the suite, from Debian: PostgreSQL (the suite starts a throwaway cluster itself), chromium for the
+# playground's browser test, Node for Stoplight Prism (Intercom contract tests, installed under ~/.cache by npm).
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql; fi
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
+	bash ci/install-prism.sh
 
 demo: install
 	$(BIN)/autopilot ingest

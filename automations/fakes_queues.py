@@ -27,6 +27,10 @@ class InMemoryInbox:
         self._available[item.id] = item.received_at
         return True
 
+    async def accept_many(self, items: Sequence[InboxItem]) -> list[bool]:
+        """Keep the first delivery of each id, for a batch."""
+        return [await self.accept(item) for item in items]
+
     async def claim(self, *, now: datetime, lease: timedelta, limit: int = 16) -> list[InboxItem]:
         """Lease due items, oldest first."""
         due = [i for i in self.items.values() if i.status is ItemStatus.PENDING and self._available[i.id] <= now]

@@ -61,6 +61,10 @@ class Inbox(Protocol):
         """Persist ``item``; ``False`` (and no change) when its id was already received."""
         ...
 
+    async def accept_many(self, items: Sequence[InboxItem]) -> list[bool]:
+        """Persist a batch in one transaction, like :meth:`accept` for each (``False`` for known or repeated ids)."""
+        ...
+
     async def claim(self, *, now: datetime, lease: timedelta, limit: int = 16) -> list[InboxItem]:
         """Take up to ``limit`` pending items whose lease is free (oldest first), lease them until ``now + lease``
         and count the attempt."""
@@ -114,6 +118,10 @@ class Outbox(Protocol):
 
     async def get(self, key: str) -> OutboxAction | None:
         """Return one action by key."""
+        ...
+
+    async def result(self, key: str) -> str | None:
+        """What the remote side returned for a performed action (``None`` if unknown or not yet performed)."""
         ...
 
     async def pending(self, target: str | None = None) -> int:

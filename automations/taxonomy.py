@@ -7,7 +7,7 @@ Sensitive categories (legal, regulatory, fraud, AML, privacy) can never be made 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -131,6 +131,15 @@ class Taxonomy(BaseModel):
     def ids(self) -> tuple[str, ...]:
         """All category ids, in file order."""
         return tuple(c.id for c in self.categories)
+
+    def with_articles(self, extra: Mapping[str, Iterable[str]]) -> Taxonomy:
+        """A copy where each category in ``extra`` also owns the given article ids (for example Help Center
+        articles imported at run time); unknown categories are ignored."""
+        categories = tuple(
+            c.model_copy(update={"articles": tuple(dict.fromkeys((*c.articles, *extra.get(c.id, ()))))})
+            for c in self.categories
+        )
+        return Taxonomy(version=self.version, tiers=self.tiers, categories=categories)
 
 
 def _check(tax: Taxonomy) -> Iterator[Issue]:

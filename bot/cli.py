@@ -152,6 +152,18 @@ def serve(
     _run(run_serve(settings.model_copy(update=updates)))
 
 
+@app.command()
+def worker(
+    workers: Annotated[int | None, typer.Option(help="Concurrent inbox workers [default: AUTOPILOT_WORKERS].")] = None,
+) -> None:
+    """Run only the background workers (inbox processing and outbox delivery), for web processes started with
+    AUTOPILOT_WORKERS=0. Several may run against PostgreSQL: claims use FOR UPDATE SKIP LOCKED."""
+    from bot.http import work
+
+    settings = Settings()
+    _run(work(settings.model_copy(update={"workers": workers} if workers else {})))
+
+
 @eval_app.command("banking77")
 def eval_banking77(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
@@ -177,6 +189,15 @@ def eval_safety(
     report = _run(run_safety(Settings(), dataset))
     if as_json:
         console.print_json(json.dumps(report))
+
+
+def _register_plugins() -> None:
+    from bot.cli_kb import register as register_kb
+
+    register_kb(app)
+
+
+_register_plugins()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,9 @@ from automations.taxonomy import Taxonomy, load_taxonomy
 from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
+from knowledge.ingest import load_folder
 
-__all__ = ["Core", "LogNotifier", "SystemClock", "build_core", "open_index"]
+__all__ = ["Core", "LogNotifier", "SystemClock", "article_categorizer", "build_core", "imported_articles", "open_index"]
 
 log = logging.getLogger("autopilot")
 
@@ -66,6 +68,39 @@ def open_index(settings: Settings, embedder: MiniLMEmbedder) -> ChromaIndex:
     return ChromaIndex(client, embedder)
 
 
+def imported_articles(settings: Settings) -> dict[str, list[str]]:
+    """Category → ids of the articles imported at run time (``<data dir>/kb``, e.g. the Intercom Help Center)."""
+    folder = settings.data_dir / "kb"
+    extra: dict[str, list[str]] = {}
+    if folder.is_dir():
+        for article in load_folder(folder):
+            for category in article.meta.categories:
+                extra.setdefault(category, []).append(article.meta.id)
+    return extra
+
+
+def article_categorizer(
+    settings: Settings, embedder: MiniLMEmbedder
+) -> Callable[[Sequence[str]], Awaitable[list[tuple[str, ...]]]]:
+    """Files imported articles under the bot-answerable driver the classifier is confident about (else none)."""
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    head = LinearHead.load(settings.model_dir)
+    classifier = EmbeddingClassifier(embedder, head)
+
+    async def categorize(texts: Sequence[str]) -> list[tuple[str, ...]]:
+        found = await classifier.classify(texts)
+        return [
+            (c.category,)
+            if c.category in taxonomy
+            and taxonomy.category(c.category).bot_may_answer
+            and c.confidence >= head.threshold
+            else ()
+            for c in found
+        ]
+
+    return categorize
+
+
 async def build_core(
     settings: Settings,
     *,
@@ -76,7 +111,7 @@ async def build_core(
 ) -> Core:
     """Load configuration, model, index and store, and wire the pipeline."""
     install_log_redaction()
-    taxonomy = load_taxonomy(settings.taxonomy_path)
+    taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
     safety = SafetyGate(load_safety_rules(settings.safety_path))
     head = LinearHead.load(model_dir or settings.model_dir)
     unknown = sorted(set(head.labels) - set(taxonomy.ids))

@@ -6,6 +6,7 @@ service's workers. :func:`serve` builds everything from settings and runs it und
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from bot.limits import BodyLimit
 from bot.service import Service, build_service
 from bot.settings import Settings
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "serve", "work"]
 
 log = logging.getLogger("autopilot.http")
 
@@ -87,3 +88,14 @@ async def serve(settings: Settings) -> None:
     app = create_app(service)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     await uvicorn.Server(config).serve()
+
+
+async def work(settings: Settings) -> None:
+    """Run only the inbox and outbox workers (``autopilot worker``), for deployments whose web processes run with
+    ``AUTOPILOT_WORKERS=0`` and only acknowledge."""
+    service = await build_service(settings.model_copy(update={"workers": max(1, settings.workers)}))
+    await service.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await service.stop()

@@ -106,9 +106,10 @@ def load_policy(path: Path = DEFAULT_POLICY) -> GroundingPolicy:
         return GroundingPolicy()
     data = json.loads(path.read_text(encoding="utf-8"))
     return GroundingPolicy(
-        threshold=float(data["threshold"]),
-        lexical_weight=float(data["lexical_weight"]),
-        negation=bool(data.get("negation", True)),
+        similarity=float(data["similarity"]),
+        coverage=float(data["coverage"]),
+        negation_margin=float(data["negation_margin"]),
+        min_words=int(data.get("min_words", 3)),
     )
 
 

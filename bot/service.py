@@ -17,9 +17,10 @@ from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute
 
 from automations.delivery import Backoff, InboxProcessor, ItemHandler, OutboxDispatcher, Sender
+from automations.groupcommit import GroupCommitInbox
 from automations.models import Decision
 from automations.ports import Clock
-from automations.queues import OutboxAction
+from automations.queues import Inbox, OutboxAction
 from automations.store.queues import SqlConversations, SqlInbox, SqlOutbox
 from bot.composition import Core, SystemClock, build_core
 from bot.settings import Settings
@@ -38,12 +39,18 @@ class Context:
 
     settings: Settings
     core: Core
-    inbox: SqlInbox
+    inbox: Inbox
     outbox: SqlOutbox
     conversations: SqlConversations
     clock: Clock
     registry: CollectorRegistry
     handoff_effects: list[HandoffEffect] = field(default_factory=list)
+    wakers: list[Callable[[], None]] = field(default_factory=list)
+
+    def wake(self) -> None:
+        """New inbox or outbox rows were written: let the workers pick them up without waiting for their poll."""
+        for waker in self.wakers:
+            waker()
 
     def handoff_actions(self, decision: Decision) -> list[OutboxAction]:
         """Every channel's actions for a hand-off (deterministic keys, so planning twice queues once)."""
@@ -87,7 +94,8 @@ class Service:
     async def start(self) -> None:
         """Start the inbox and outbox workers (and any adapter background loops) in this event loop."""
         self._workers = [asyncio.create_task(self.processor.run()) for _ in range(self.workers)]
-        self._workers.append(asyncio.create_task(self.dispatcher.run()))
+        if self.workers:  # AUTOPILOT_WORKERS=0: an ack-only web process; `autopilot worker` does the work
+            self._workers.append(asyncio.create_task(self.dispatcher.run()))
         self._background = [asyncio.ensure_future(run()) for run in self.background]
 
     def wake(self) -> None:
@@ -129,7 +137,7 @@ async def build_service(
     core = core or await build_core(settings, clock=clock)
     engine = core.store.engine
     context = Context(
-        settings=settings, core=core, inbox=SqlInbox(engine), outbox=SqlOutbox(engine),
+        settings=settings, core=core, inbox=GroupCommitInbox(SqlInbox(engine)), outbox=SqlOutbox(engine),
         conversations=SqlConversations(engine), clock=clock, registry=CollectorRegistry(),
     )  # fmt: skip
     built = [await factory(context) for factory in (parts if parts is not None else default_parts())]
@@ -138,8 +146,10 @@ async def build_service(
     backoff = backoff or Backoff(max_s=settings.outbox_max_backoff_s, max_attempts=settings.outbox_max_attempts)
     handlers = {source: h for part in built for source, h in part.handlers.items()}
     senders = {target: s for part in built for target, s in part.senders.items()}
-    processor = InboxProcessor(context.inbox, handlers, clock, lease=timedelta(seconds=60))
-    dispatcher = OutboxDispatcher(context.outbox, senders, clock, backoff=backoff)
+    lease = timedelta(seconds=settings.lease_s)
+    processor = InboxProcessor(context.inbox, handlers, clock, lease=lease)
+    dispatcher = OutboxDispatcher(context.outbox, senders, clock, backoff=backoff, lease=lease)
+    context.wakers += [processor.wake, dispatcher.wake]
     return Service(
         context=context,
         routes=[route for part in built for route in part.routes],
@@ -147,5 +157,5 @@ async def build_service(
         dispatcher=dispatcher,
         background=[run for part in built for run in part.background],
         shutdown=[close for part in built for close in part.shutdown],
-        workers=max(1, settings.workers),
+        workers=max(0, settings.workers),
     )

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, alias="AUTOPILOT_PORT")
     public_url: str = Field(default="http://127.0.0.1:8000", alias="AUTOPILOT_PUBLIC_URL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="AUTOPILOT_MAX_BODY_BYTES")
-    workers: int = Field(default=4, alias="AUTOPILOT_WORKERS")
+    workers: int = Field(default=4, ge=0, alias="AUTOPILOT_WORKERS")
+    lease_s: float = Field(default=60.0, gt=0, alias="AUTOPILOT_LEASE_S")
+    playground: bool | None = Field(default=None, alias="AUTOPILOT_PLAYGROUND")
 
     # Intercom
     intercom_access_token: str | None = Field(default=None, alias="INTERCOM_ACCESS_TOKEN")
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     intercom_team_fraud: str | None = Field(default=None, alias="INTERCOM_TEAM_FRAUD")
     intercom_team_compliance: str | None = Field(default=None, alias="INTERCOM_TEAM_COMPLIANCE")
     intercom_team_legal: str | None = Field(default=None, alias="INTERCOM_TEAM_LEGAL")
+    intercom_timeout_s: float = Field(default=10.0, alias="INTERCOM_TIMEOUT_S")
     outbox_max_attempts: int = Field(default=25, alias="OUTBOX_MAX_ATTEMPTS")
     outbox_max_backoff_s: float = Field(default=300.0, alias="OUTBOX_MAX_BACKOFF_S")
 
@@ -87,6 +90,11 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
     llm_timeout_s: float = Field(default=8.0, alias="LLM_TIMEOUT_S")
     llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES")
+
+    @property
+    def playground_enabled(self) -> bool:
+        """The playground page runs when ``AUTOPILOT_PLAYGROUND`` says so, else only without Intercom credentials."""
+        return self.playground if self.playground is not None else not self.intercom_access_token
 
     def tier_map(self, prefix: str) -> dict[str, str]:
         """Non-empty per-tier ids for ``prefix`` ``intercom_team`` or ``slack_channel``: tier -> id."""

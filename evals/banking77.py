@@ -3,10 +3,17 @@
 Reports accuracy, macro-F1, coverage at 97/98/99 % precision (thresholds chosen on validation), top-1/top-3 article
 hit rates for answerable categories, warm decision latency, triage throughput, and the same classifier figures for
 the shipped out-of-box model. Writes ``banking77.json`` and ``banking77.md``.
+
+Regression guard: the run fails (non-zero exit, reports written as ``banking77-regressed.*`` instead) when accuracy or
+coverage at any precision target falls more than 0.5 point below the committed ``evals/reports/banking77.json``.
+``python -m evals.banking77 --fast`` is the quick version CI runs (a stratified subsample, same 0.5-point rule against
+``evals/reports/banking77-fast.json``; ``--write`` records new committed fast figures).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -18,15 +25,20 @@ import numpy as np
 
 from automations.classifier import EmbeddingClassifier, LinearHead, read_labelled_csv, train_head
 from automations.models import Action, Contact
+from automations.ports import Embedder
 from automations.taxonomy import load_taxonomy
 from bot.batch import DEFAULT_BATCH
 from bot.composition import build_core, open_index
 from bot.settings import Settings
 from evals.report import write_reports
-from knowledge.embedding import MiniLMEmbedder
+from knowledge.embedding import MiniLMEmbedder, stored_embeddings
 from knowledge.ingest import ingest
 
-__all__ = ["default_data_dir", "run_banking77", "score_classifier"]
+__all__ = ["COMMITTED", "TOLERANCE", "default_data_dir", "regressions", "run_banking77", "run_fast", "score_classifier"]
+
+COMMITTED = Path(__file__).resolve().parent / "reports"
+TOLERANCE = 0.005
+GUARDED_MODELS = ("trained_on_banking77", "shipped_out_of_box")
 
 
 def default_data_dir() -> Path:
@@ -58,6 +70,62 @@ async def score_classifier(classifier: EmbeddingClassifier, texts: list[str], go
         "macro_f1": round(float(f1_score(gold, pred, labels=sorted(set(gold)), average="macro")), 4),
         "coverage_at_precision": coverage,
         "predicted_outside_gold_labels": int(sum(p not in set(gold) for p in pred)),
+    }
+
+
+def regressions(result: dict[str, Any], committed: dict[str, Any], tolerance: float = TOLERANCE) -> list[str]:
+    """Accuracy and coverage figures of ``result`` more than ``tolerance`` below ``committed`` (empty: none)."""
+    found = []
+    for model in GUARDED_MODELS:
+        if model not in committed:
+            continue
+        now, then = result[model], committed[model]
+        pairs = [("accuracy", now["accuracy"], then["accuracy"])]
+        for target, figures in then["coverage_at_precision"].items():
+            current = now["coverage_at_precision"].get(target, {}).get("coverage", 0.0)
+            pairs.append((f"coverage@{target}", current, figures["coverage"]))
+        found += [
+            f"{model}.{name}: {a:.4f} < committed {b:.4f} - {tolerance}" for name, a, b in pairs if a < b - tolerance
+        ]
+    return found
+
+
+def _committed(name: str) -> dict[str, Any]:
+    path = COMMITTED / f"{name}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else {}
+
+
+def _subsample(texts: list[str], labels: list[str], per_class: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for label in sorted(set(labels)):
+        idx = [i for i, lab in enumerate(labels) if lab == label]
+        keep += sorted(rng.choice(idx, size=min(per_class, len(idx)), replace=False).tolist())
+    return [texts[i] for i in keep], [labels[i] for i in keep]
+
+
+async def run_fast(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    data: Path | None = None,
+    train_per_class: int = 20,
+    test_per_class: int = 10,
+) -> dict[str, Any]:
+    """The CI guard: train on a stratified subsample of train.csv; score it and the shipped model on test samples."""
+    data = data or default_data_dir()
+    train_x, train_y = _subsample(*read_labelled_csv([data / "train.csv"]), train_per_class, seed=1)
+    test_x, test_y = _subsample(*read_labelled_csv([data / "test.csv"]), test_per_class, seed=2)
+    start = time.perf_counter()
+    head, _ = await train_head(embedder, train_x, train_y)
+    trained = await score_classifier(EmbeddingClassifier(embedder, head), test_x, test_y)
+    trained["train_seconds"] = round(time.perf_counter() - start, 1)
+    shipped = await score_classifier(EmbeddingClassifier(embedder, LinearHead.load(settings.model_dir)), test_x, test_y)
+    return {
+        "command": "python -m evals.banking77 --fast",
+        "dataset": {"train": len(train_x), "test": len(test_x), "train_per_class": train_per_class},
+        "trained_on_banking77": trained,
+        "shipped_out_of_box": shipped,
     }
 
 
@@ -128,13 +196,21 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
     train_x, train_y = read_labelled_csv([data / "train.csv"])
     test_x, test_y = read_labelled_csv([data / "test.csv"])
     embedder = MiniLMEmbedder(cache_size=len(train_x) + len(test_x) + 4096)
+    _, embed_seconds = await stored_embeddings(embedder, train_x)  # embedded once, then read from disk
+    await stored_embeddings(embedder, test_x)
     start = time.perf_counter()
     head, report = await train_head(embedder, train_x, train_y)
-    train_seconds = time.perf_counter() - start
+    train_seconds = time.perf_counter() - start + embed_seconds
     trained = await score_classifier(EmbeddingClassifier(embedder, head), test_x, test_y)
     trained.update(
         train_seconds=round(train_seconds, 1),
-        validation={"oof_accuracy": round(report.oof_accuracy, 4), "c": report.c, "temperature": report.temperature},
+        train_seconds_embedding=round(embed_seconds, 1),
+        validation={
+            "oof_accuracy": round(report.oof_accuracy, 4),
+            "c": report.c,
+            "embedding_weight": report.mix,
+            "temperature": report.temperature,
+        },
     )
     shipped_head = LinearHead.load(settings.model_dir)
     shipped = await score_classifier(EmbeddingClassifier(embedder, shipped_head), test_x, test_y)
@@ -143,6 +219,7 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
         speed_settings = settings.scratch(Path(tmp))
         articles = await _article_hits(settings, embedder, test_x, test_y)
         speed = await _speed(speed_settings, embedder, test_x)
+    committed = _committed("banking77")
     result = {
         "command": "autopilot eval banking77 " + " ".join(sys.argv[3:]),
         "dataset": {"train": len(train_x), "test": len(test_x), "source": "PolyAI Banking77 (Casanueva et al., 2020)"},
@@ -151,5 +228,27 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
         "article_hit_rate": articles,
         "speed": speed,
     }
-    write_reports(result, out)
+    failed = regressions(result, committed)
+    write_reports(result, out, name="banking77-regressed" if failed else "banking77")
+    if failed:
+        raise SystemExit("Banking77 regression guard failed:\n  " + "\n  ".join(failed))
     return result
+
+
+async def _main_fast(write: bool) -> int:
+    result = await run_fast(Settings(), MiniLMEmbedder())
+    failed = regressions(result, _committed("banking77-fast"))
+    if write:
+        write_reports(result, COMMITTED, name="banking77-fast", title="Banking77 fast regression guard")
+    print(json.dumps(result, indent=2))
+    print("\n".join(failed) if failed else "fast guard: no regression beyond 0.5 point", file=sys.stderr)
+    return 1 if failed and not write else 0
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Banking77 fast regression guard")
+    parser.add_argument("--fast", action="store_true", required=True)
+    parser.add_argument("--write", action="store_true", help="record the figures as the committed fast figures")
+    raise SystemExit(asyncio.run(_main_fast(parser.parse_args().write)))

@@ -8,7 +8,10 @@ classifier and the index can share one embedding per message.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +22,7 @@ import numpy as np
 
 from automations.ports import Vectors
 
-__all__ = ["DEFAULT_CACHE", "MiniLMEmbedder", "model_path"]
+__all__ = ["DEFAULT_CACHE", "MiniLMEmbedder", "model_path", "stored_embeddings"]
 
 
 def model_path() -> Path:
@@ -40,6 +43,7 @@ class MiniLMEmbedder:
 
     ``backend="onnx"`` (the default) runs an ONNX export of the packaged weights under ONNX Runtime;
     ``backend="torch"`` runs sentence-transformers. Both give the same vectors (tested to 1e-5).
+    ``backend="onnx-int8"`` runs a dynamically int8-quantised copy of the export (close to, not equal to, the others).
     """
 
     def __init__(
@@ -53,16 +57,16 @@ class MiniLMEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.backend = backend
-        if backend == "onnx":
+        if backend in ("onnx", "onnx-int8"):
             from knowledge.onnx_backend import OnnxMiniLM
 
-            self._model: Any = OnnxMiniLM(model_path(), cache_dir or DEFAULT_CACHE)
+            self._model: Any = OnnxMiniLM(model_path(), cache_dir or DEFAULT_CACHE, int8=backend == "onnx-int8")
         elif backend == "torch":
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
         else:
-            raise ValueError(f"unknown embedding backend {backend!r} (onnx or torch)")
+            raise ValueError(f"unknown embedding backend {backend!r} (onnx, onnx-int8 or torch)")
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = cache_size
         self._batch_size = batch_size
@@ -77,13 +81,21 @@ class MiniLMEmbedder:
         return self._dimension
 
     def _encode(self, texts: list[str]) -> Vectors:
-        if self.backend == "onnx":
+        if self.backend != "torch":
             return np.asarray(self._model.encode(texts, batch_size=self._batch_size), dtype=np.float32)
         out = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
 
     async def _run(self, texts: list[str]) -> Vectors:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._encode, texts)
+
+    def remember(self, texts: Sequence[str], vectors: Vectors) -> None:
+        """Put known embeddings of ``texts`` in the memory cache (as far as it holds)."""
+        for text, vector in zip(texts, vectors, strict=True):
+            self._cache[text] = np.asarray(vector, dtype=np.float32)
+            self._cache.move_to_end(text)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts`` (cached); returns a ``(n, 384)`` float32 array of unit vectors."""
@@ -105,3 +117,32 @@ class MiniLMEmbedder:
                 self._cache.move_to_end(text)
             rows.append(vector)
         return np.stack(rows)
+
+
+async def stored_embeddings(
+    embedder: MiniLMEmbedder, texts: Sequence[str], folder: Path | None = None
+) -> tuple[Vectors, float]:
+    """Embeddings of a fixed corpus (an evaluation set), kept on disk so it is embedded once per backend.
+
+    Returns the vectors and the seconds the first embedding took. The file name hashes the backend and the texts;
+    the vectors are also put in ``embedder``'s memory cache.
+    """
+    key = hashlib.sha256("\n".join([embedder.backend, *texts]).encode()).hexdigest()[:20]
+    folder = folder or DEFAULT_CACHE / "corpora"
+    folder.mkdir(parents=True, exist_ok=True)
+    path, meta = folder / f"{key}.npy", folder / f"{key}.json"
+    if path.exists() and meta.exists():
+        vectors = np.load(path)
+        seconds = float(json.loads(meta.read_text(encoding="utf-8"))["seconds"])
+        embedder.remember(texts, vectors)
+        return vectors, seconds
+    start = time.perf_counter()
+    vectors = await embedder.embed(texts)
+    seconds = time.perf_counter() - start
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    meta.write_text(
+        json.dumps({"seconds": seconds, "texts": len(texts), "backend": embedder.backend}), encoding="utf-8"
+    )
+    return vectors, seconds

@@ -18,7 +18,7 @@ import numpy as np
 
 from automations.ports import Vectors
 
-__all__ = ["OnnxMiniLM", "export_onnx"]
+__all__ = ["OnnxMiniLM", "export_onnx", "quantize_onnx"]
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -64,16 +64,48 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     return target
 
 
-class OnnxMiniLM:
-    """Tokenizer plus an ONNX Runtime session; ``encode`` returns unit vectors like sentence-transformers."""
+def quantize_onnx(source: Path, target: Path) -> Path:
+    """Dynamic int8 quantisation of ``source``'s weights (activations quantised at run time), written atomically."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    def __init__(self, model_dir: Path, cache_dir: Path, *, threads: int | None = None, max_length: int = 256) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+class OnnxMiniLM:
+    """Tokenizer plus an ONNX Runtime session; ``encode`` returns unit vectors like sentence-transformers.
+
+    ``int8=True`` runs a dynamically quantised copy of the export: faster on a CPU, vectors within about 0.01 (cosine)
+    of the float ones.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        cache_dir: Path,
+        *,
+        threads: int | None = None,
+        max_length: int = 256,
+        int8: bool = False,
+    ) -> None:
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
         path = cache_dir / f"minilm-{_digest(model_dir)}.onnx"
         if not path.exists():
             export_onnx(model_dir, path)
+        if int8:
+            quantized = path.with_name(path.stem + "-int8.onnx")
+            if not quantized.exists():
+                quantize_onnx(path, quantized)
+            path = quantized
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -10,7 +10,8 @@ import pytest
 
 from automations.classifier.head import LinearHead, softmax
 from automations.classifier.model import EmbeddingClassifier
-from automations.classifier.training import PRECISION_TARGETS, coverage_at, threshold_for, train_head
+from automations.classifier.ngrams import fit_ngram_head
+from automations.classifier.training import MIX_GRID, PRECISION_TARGETS, coverage_at, threshold_for, train_head
 from automations.fakes import HashEmbedder
 
 
@@ -165,3 +166,50 @@ def test_threshold_for_honours_tied_confidences() -> None:
     accepted = confidence >= threshold
     assert correct[accepted].mean() >= 1.0
     assert threshold == pytest.approx(0.9)
+
+
+def _with_ngrams() -> LinearHead:
+    texts, labels = synthetic()
+    classes = sorted(set(labels))
+    y = np.array([classes.index(label) for label in labels], dtype=np.int64)
+    ngrams = fit_ngram_head(texts, y, len(classes), c=0.5, min_df=1)
+    head = LinearHead(tuple(classes), np.zeros((8, 3), np.float32), np.zeros(3, np.float32), ngrams=ngrams)
+    return head
+
+
+def test_an_ngram_part_round_trips_and_adds_its_scores(tmp_path: Path) -> None:
+    head = _with_ngrams()
+    assert head.ngrams is not None
+    x = np.zeros((3, 8), np.float32)
+    queries = ["courier envelope tracking", "euro dollar spread", "topup declined again"]
+    probs = head.probabilities(x, queries)
+    assert [head.labels[i] for i in probs.argmax(axis=1)] == ["card_arrival", "exchange_rate", "top_up_failed"]
+    head.save(tmp_path / "model")
+    loaded = LinearHead.load(tmp_path / "model")
+    assert loaded.ngrams is not None and loaded.ngrams.vocabularies == head.ngrams.vocabularies
+    np.testing.assert_allclose(loaded.probabilities(x, queries), probs, atol=1e-3)  # float16 weights on disk
+    # saving a head without n-grams into the same folder removes the stale n-gram files
+    LinearHead(head.labels, head.weights, head.bias).save(tmp_path / "model")
+    assert LinearHead.load(tmp_path / "model").ngrams is None
+
+
+def test_an_ngram_head_needs_the_texts() -> None:
+    head = _with_ngrams()
+    with pytest.raises(ValueError, match="pass the texts"):
+        head.probabilities(np.zeros((1, 8), np.float32))
+    with pytest.raises(ValueError, match="pass the texts"):
+        head.probabilities(np.zeros((2, 8), np.float32), ["only one"])
+
+
+async def test_training_mixes_in_ngrams_by_validation_log_loss() -> None:
+    texts, labels = synthetic(seed=11)
+    embedder = HashEmbedder(dimension=16)  # a weak embedding: the n-gram half must earn its weight
+    head, report = await train_head(embedder, texts, labels, grid=(1.0,), folds=5)
+    assert set(report.mix_nll) == {str(m) for m in MIX_GRID}
+    assert report.mix_nll[str(report.mix)] == min(report.mix_nll.values())
+    assert report.ngram_oof_accuracy is not None and report.ngram_oof_accuracy > 0.9
+    assert report.mix < 1.0 and head.ngrams is not None
+    assert head.info["ngram_mix"] == round(1.0 - report.mix, 2)
+    only_embeddings, plain = await train_head(embedder, texts, labels, grid=(1.0,), folds=5, ngram_c=None)
+    assert only_embeddings.ngrams is None and plain.mix == 1.0 and plain.mix_nll == {}
+    assert report.oof_nll <= plain.oof_nll + 1e-6

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from automations.conversations import AgentEvent, AgentEventKind
 from automations.models import Action, Channel, Decision, Feedback, Handoff, OutcomeState
+from automations.reports.facts import refresh_facts
 from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.periods import Period, parse_period
 from automations.store import SqlEventStore
@@ -172,3 +176,33 @@ def test_parse_period() -> None:
     assert parse_period("7d", now).previous().end == now - timedelta(days=7)
     with pytest.raises(ValueError):
         parse_period("fortnight", now)
+
+
+async def test_reports_never_take_the_sqlite_write_lock(tmp_path: Path) -> None:
+    store = await SqlEventStore.open(f"sqlite:///{tmp_path / 'locked.db'}")
+    try:
+        await build_history(store)
+        await refresh_facts(store.engine)
+        async with store.engine.begin() as writer:  # BEGIN IMMEDIATE: this connection holds the write lock
+            await writer.execute(text("SELECT 1"))
+            metrics = await asyncio.wait_for(compute_metrics(store.engine, PERIOD, now=NOW, refresh=False), timeout=10)
+        assert metrics.contacts == 9
+    finally:
+        await store.close()
+
+
+async def test_fact_table_follows_later_changes(store: SqlEventStore) -> None:
+    before = await compute_metrics(store.engine, PERIOD, now=NOW)
+    assert (before.overall.settled, before.resolution_time.count, before.csat.responses) == (4, 2, 4)
+    await store.set_outcome("a5", OutcomeState.ESCALATED, at=NOW - timedelta(hours=1), reason="needs a human")
+    conversations = SqlConversations(store.engine)  # a back-dated close still counts: ids, not times, drive refresh
+    await conversations.record_agent_event(AgentEvent("h4", AgentEventKind.CLOSED, T0 + timedelta(hours=80)))
+    await store.record_feedback(Feedback("a3", at=T0 + timedelta(hours=7), csat=1))
+    await store.record_decision(answer("a6", "card_arrival", T0 + timedelta(hours=9)))
+    after = await compute_metrics(store.engine, PERIOD, now=NOW)
+    assert after.contacts == 10
+    assert (after.overall.settled, after.overall.pending, after.overall.deflected) == (6, 0, 3)
+    assert after.resolution_time.count == 3
+    assert (after.csat.responses, after.csat.mean) == (5, pytest.approx(13 / 5))
+    if store.engine.dialect.name == "sqlite":  # no look-back there: a refresh with nothing new recomputes nothing
+        assert await refresh_facts(store.engine) == 0

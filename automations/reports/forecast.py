@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automations.reports.facts import refresh_facts
 from automations.reports.queries import hourly_counts, reader
 from automations.reports.staffing import erlang_c_agents
 
@@ -82,6 +83,7 @@ async def forecast_week(engine: AsyncEngine, now: datetime, *, weeks: int = 4, t
     start = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     hours = [start + timedelta(hours=h) for h in range(168)]
     history_start = (start - timedelta(weeks=weeks + 1)).astimezone(UTC)
+    await refresh_facts(engine)
     async with reader(engine).connect() as conn:
         rows = await hourly_counts(conn, [(history_start, now.astimezone(UTC))])
     counts: dict[datetime, tuple[float, float]] = {}

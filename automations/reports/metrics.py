@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from automations.reports.facts import refresh_facts
 from automations.reports.figures import (
     DEFAULT_COSTS,
     CostModel,
@@ -214,8 +215,15 @@ async def compute_metrics(
     now: datetime,
     costs: CostModel = DEFAULT_COSTS,
     resolve_after: timedelta = timedelta(hours=24),
+    refresh: bool = True,
 ) -> Metrics:
-    """Compute every metric of ``period`` in three aggregate queries, run concurrently."""
+    """Compute every metric of ``period`` in three aggregate queries over ``report_facts``, run concurrently.
+
+    ``refresh`` first brings the fact table up to date (a short write transaction); pass ``False`` when the caller
+    just did, or to read without ever taking a write lock.
+    """
+    if refresh:
+        await refresh_facts(engine)
 
     async def run(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with reader(engine).connect() as conn:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automations.reports.facts import refresh_facts
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, Metrics, Slice, TierSla, compute_metrics
 from automations.reports.periods import Period
 from automations.reports.trends import DriverTrend, compare
@@ -99,9 +100,10 @@ async def build_report(
     engine: AsyncEngine, period: Period, *, now: datetime, costs: CostModel = DEFAULT_COSTS, top: int = 5
 ) -> Report:
     """Compute the period and the one before it, and derive the findings."""
+    await refresh_facts(engine)
     current, previous = await asyncio.gather(
-        compute_metrics(engine, period, now=now, costs=costs),
-        compute_metrics(engine, period.previous(), now=now, costs=costs),
+        compute_metrics(engine, period, now=now, costs=costs, refresh=False),
+        compute_metrics(engine, period.previous(), now=now, costs=costs, refresh=False),
     )
     return build(current, previous, top=top)
 

@@ -1,5 +1,6 @@
 """The reporting SQL, portable between SQLite and PostgreSQL.
 
+The metrics queries read ``report_facts`` (kept current by :func:`automations.reports.facts.refresh_facts`).
 Every query aggregates in the database and returns a few hundred rows at most, whatever the number of contacts:
 the per-period "cube" (counts by driver, tier, source, action and effective outcome), the CSAT cube, and the
 hand-off timing cube (SLA outcomes plus first-response and resolution-time histograms). Only the arithmetic on
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, li
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
+from automations.store.report_tables import ReportFactRow
 from automations.store.tables import Base
 
 __all__ = [
@@ -45,6 +47,7 @@ decisions = Base.metadata.tables["decisions"]
 outcomes = Base.metadata.tables["outcomes"]
 feedback = Base.metadata.tables["feedback"]
 agent_events = Base.metadata.tables["agent_events"]
+facts = Base.metadata.tables[ReportFactRow.__tablename__]
 
 
 READONLY_OPTION = "autopilot_readonly"
@@ -127,9 +130,7 @@ class TimingRow:
 
 
 def _in_period(period: Period) -> ColumnElement[bool]:
-    return and_(
-        decisions.c.decided_at >= period.start, decisions.c.decided_at < period.end, contacts.c.channel == "customer"
-    )
+    return and_(facts.c.decided_at >= period.start, facts.c.decided_at < period.end, facts.c.channel == "customer")
 
 
 def _joined() -> Any:
@@ -139,39 +140,20 @@ def _joined() -> Any:
 async def outcome_cube(
     conn: AsyncConnection, period: Period, *, now: datetime, resolve_after: timedelta
 ) -> list[CubeRow]:
-    """Contacts decided in ``period`` by driver/tier/source/action/effective state.
+    """Contacts decided in ``period`` by driver/tier/source/action/effective state (from ``report_facts``).
 
     The effective state counts an ``answered`` outcome older than ``resolve_after`` as ``resolved`` (what the
     finalize job will make of it), so figures do not depend on when that job last ran.
     """
     state = case(
-        (and_(outcomes.c.state == "answered", decisions.c.decided_at < now - resolve_after), literal("resolved")),
-        else_=outcomes.c.state,
+        (and_(facts.c.state == "answered", facts.c.decided_at < now - resolve_after), literal("resolved")),
+        else_=facts.c.state,
     ).label("state")
-    kb_gap = case((decisions.c.reason.in_(KB_GAP_REASONS), 1), else_=0).label("kb_gap")
+    keys = (facts.c.category, facts.c.group, facts.c.tier, facts.c.source, facts.c.action, state, facts.c.kb_gap)
     query = (
-        select(
-            decisions.c.category,
-            decisions.c.group,
-            decisions.c.tier,
-            contacts.c.source,
-            decisions.c.action,
-            state,
-            kb_gap,
-            func.count().label("n"),
-            func.coalesce(func.sum(decisions.c.latency_ms), 0.0),
-        )
-        .select_from(_joined().join(outcomes, outcomes.c.contact_id == decisions.c.contact_id))
+        select(*keys, func.count().label("n"), func.coalesce(func.sum(facts.c.latency_ms), 0.0))
         .where(_in_period(period))
-        .group_by(
-            decisions.c.category,
-            decisions.c.group,
-            decisions.c.tier,
-            contacts.c.source,
-            decisions.c.action,
-            state,
-            kb_gap,
-        )
+        .group_by(*keys)
     )
     rows = (await conn.execute(query)).all()
     return [CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8])) for r in rows]
@@ -179,32 +161,14 @@ async def outcome_cube(
 
 async def csat_cube(conn: AsyncConnection, period: Period) -> list[CsatRow]:
     """CSAT responses (1..5) given on contacts decided in ``period``."""
-    satisfied = func.sum(case((feedback.c.csat >= 4, 1), else_=0))
+    keys = (facts.c.category, facts.c.group, facts.c.tier, facts.c.source, facts.c.action)
     query = (
-        select(
-            decisions.c.category,
-            decisions.c.group,
-            decisions.c.tier,
-            contacts.c.source,
-            decisions.c.action,
-            func.count(feedback.c.csat),
-            func.sum(feedback.c.csat),
-            satisfied,
-        )
-        .select_from(_joined().join(feedback, feedback.c.contact_id == decisions.c.contact_id))
-        .where(_in_period(period), feedback.c.csat.is_not(None))
-        .group_by(decisions.c.category, decisions.c.group, decisions.c.tier, contacts.c.source, decisions.c.action)
+        select(*keys, func.sum(facts.c.csat_n), func.sum(facts.c.csat_sum), func.sum(facts.c.csat_sat))
+        .where(_in_period(period), facts.c.csat_n > 0)
+        .group_by(*keys)
     )
     rows = (await conn.execute(query)).all()
     return [CsatRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6] or 0), int(r[7] or 0)) for r in rows]
-
-
-def _first_event(kind: str) -> Any:
-    return (
-        select(func.min(agent_events.c.at))
-        .where(agent_events.c.contact_id == decisions.c.contact_id, agent_events.c.kind == kind)
-        .scalar_subquery()
-    )
 
 
 def _deadline_state(done: Any, due: Any, now: datetime) -> Any:
@@ -225,23 +189,11 @@ async def timing_cube(conn: AsyncConnection, period: Period, *, now: datetime) -
     ``pending`` before.
     """
     sql = SqlDialect(conn.dialect.name)
-    h = (
-        select(
-            decisions.c.tier.label("tier"),
-            contacts.c.received_at.label("received_at"),
-            decisions.c.first_response_due.label("fr_due"),
-            decisions.c.resolution_due.label("res_due"),
-            _first_event("first_response").label("fr_at"),
-            _first_event("closed").label("cl_at"),
-        )
-        .select_from(_joined())
-        .where(_in_period(period), decisions.c.action == "handoff")
-        .cte("h")
-    )
+    h = select(facts).where(_in_period(period), facts.c.action == "handoff").cte("h")
     fr_state = _deadline_state(h.c.fr_at, h.c.fr_due, now)
-    res_state = _deadline_state(h.c.cl_at, h.c.res_due, now)
+    res_state = _deadline_state(h.c.closed_at, h.c.res_due, now)
     fr_s = sql.seconds(h.c.fr_at, h.c.received_at)
-    res_s = sql.seconds(h.c.cl_at, h.c.received_at)
+    res_s = sql.seconds(h.c.closed_at, h.c.received_at)
     zero = literal(0)
     sla = select(literal("sla"), h.c.tier, fr_state, res_state, zero, func.count(), literal(0.0)).group_by(
         h.c.tier, fr_state, res_state
@@ -255,7 +207,7 @@ async def timing_cube(conn: AsyncConnection, period: Period, *, now: datetime) -
     res_bucket = sql.bucket(res_s, RES_BUCKET_S)
     res = (
         select(literal("res"), h.c.tier, literal(""), literal(""), res_bucket, func.count(), func.sum(res_s))
-        .where(h.c.cl_at.is_not(None))
+        .where(h.c.closed_at.is_not(None))
         .group_by(h.c.tier, res_bucket)
     )
     rows = (await conn.execute(union_all(sla, frt, res))).all()
@@ -275,13 +227,12 @@ async def hourly_counts(
     if not windows:
         return []
     sql = SqlDialect(conn.dialect.name)
-    hour = sql.hour(decisions.c.decided_at).label("hour")
-    key = decisions.c.category if by_category else literal("")
-    where = or_(*(and_(decisions.c.decided_at >= start, decisions.c.decided_at < end) for start, end in windows))
+    hour = sql.hour(facts.c.decided_at).label("hour")
+    key = facts.c.category if by_category else literal("")
+    where = or_(*(and_(facts.c.decided_at >= start, facts.c.decided_at < end) for start, end in windows))
     query = (
-        select(hour, key, decisions.c.action, func.count())
-        .select_from(_joined())
-        .where(where, contacts.c.channel == "customer")
-        .group_by(hour, key, decisions.c.action)
+        select(hour, key, facts.c.action, func.count())
+        .where(where, facts.c.channel == "customer")
+        .group_by(hour, key, facts.c.action)
     )
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in (await conn.execute(query)).all()]

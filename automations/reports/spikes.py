@@ -16,6 +16,7 @@ from scipy.stats import poisson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automations.reports.facts import refresh_facts
 from automations.reports.queries import contacts, customer_contacts_between, decisions, hourly_counts, reader
 
 __all__ = ["Spike", "SpikeRule", "SpikeTest", "detect_spike", "find_spikes", "spike_examples"]
@@ -67,6 +68,7 @@ def _hour_floor(moment: datetime) -> datetime:
 
 async def find_spikes(engine: AsyncEngine, now: datetime, rule: SpikeRule = SpikeRule()) -> list[Spike]:
     """Drivers that spiked in the last full hour before ``now``, most significant first."""
+    await refresh_facts(engine)
     hour = _hour_floor(now) - timedelta(hours=1)
     windows = [
         (hour - timedelta(weeks=w), hour - timedelta(weeks=w) + timedelta(hours=1)) for w in range(rule.weeks + 1)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automations.reports.facts import refresh_facts
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, Metrics, Slice, compute_metrics
 from automations.reports.periods import Period
 
@@ -87,8 +88,9 @@ async def driver_trends(
     costs: CostModel = DEFAULT_COSTS,
 ) -> list[DriverTrend]:
     """Drivers of ``period`` against the period of the same length before it, biggest movers first."""
+    await refresh_facts(engine)
     current, previous = await asyncio.gather(
-        compute_metrics(engine, period, now=now, costs=costs),
-        compute_metrics(engine, period.previous(), now=now, costs=costs),
+        compute_metrics(engine, period, now=now, costs=costs, refresh=False),
+        compute_metrics(engine, period.previous(), now=now, costs=costs, refresh=False),
     )
     return compare(current, previous, by=by)[:limit]

@@ -63,21 +63,47 @@ class SqlInbox:
             attempts=row.attempts, status=ItemStatus(row.status), error=row.error,
         )  # fmt: skip
 
-    async def accept(self, item: InboxItem) -> bool:
-        """Insert the item; a duplicate id is detected by the primary key and reported as ``False``."""
-        values = {
+    @staticmethod
+    def _values(item: InboxItem) -> dict[str, Any]:
+        return {
             "id": item.id, "source": item.source, "kind": item.kind, "payload": item.payload,
             "received_at": item.received_at, "status": PENDING, "attempts": 0, "available_at": item.received_at,
             "error": "", "done_at": None,
         }  # fmt: skip
+
+    async def accept(self, item: InboxItem) -> bool:
+        """Insert the item; a duplicate id is detected by the primary key and reported as ``False``."""
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(insert(_inbox).values(values))
+                await conn.execute(insert(_inbox).values(self._values(item)))
         except IntegrityError:
             if await self.get(item.id) is not None:
                 return False
             raise
         return True
+
+    async def accept_many(self, items: Sequence[InboxItem]) -> list[bool]:
+        """Insert a batch in one transaction (group commit); known or repeated ids are ``False``.
+
+        On SQLite the write lock is taken first, so the existence check and the insert are atomic; on PostgreSQL a
+        concurrent writer may win a race, and the batch then settles one item at a time on the primary key.
+        """
+        if not items:
+            return []
+        try:
+            async with self._engine.begin() as conn:
+                ids = [i.id for i in items]
+                seen = set((await conn.execute(select(_inbox.c.id).where(_inbox.c.id.in_(ids)))).scalars())
+                accepted = []
+                for item in items:
+                    accepted.append(item.id not in seen)
+                    seen.add(item.id)
+                fresh = [self._values(i) for i, ok in zip(items, accepted, strict=True) if ok]
+                if fresh:
+                    await conn.execute(insert(_inbox), fresh)
+        except IntegrityError:
+            return [await self.accept(i) for i in items]
+        return accepted
 
     async def claim(self, *, now: datetime, lease: timedelta, limit: int = 16) -> list[InboxItem]:
         """Lease up to ``limit`` due items, oldest first."""
