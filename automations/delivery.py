@@ -178,6 +178,11 @@ class OutboxDispatcher(_Loop):
         self._backoff = backoff or Backoff()
         self._lease, self._batch = lease, batch
 
+    @property
+    def targets(self) -> frozenset[str]:
+        """Targets this dispatcher has a sender for."""
+        return frozenset(self._senders)
+
     async def run_once(self) -> int:
         """Claim and perform one batch (only for targets with a sender); returns how many were claimed."""
         actions = await self._outbox.claim(

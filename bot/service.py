@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from starlette.routing import BaseRoute
 
 from automations.delivery import Backoff, InboxProcessor, ItemHandler, OutboxDispatcher, Sender
@@ -91,12 +91,26 @@ class Service:
         """The service's settings."""
         return self.context.settings
 
+    async def _gauges(self, every_s: float = 15.0) -> None:
+        registry = self.context.registry
+        inbox = Gauge("autopilot_inbox_pending", "Received deliveries not yet processed", registry=registry)
+        outbox = Gauge("autopilot_outbox_pending", "Effects not yet performed", ["target"], registry=registry)
+        targets = sorted(self.dispatcher.targets) or ["intercom", "slack"]
+        while True:
+            try:
+                inbox.set(await self.context.inbox.pending())
+                for target in targets:
+                    outbox.labels(target).set(await self.context.outbox.pending(target))
+            except Exception:
+                log.warning("could not read queue depths", exc_info=True)
+            await asyncio.sleep(every_s)
+
     async def start(self) -> None:
         """Start the inbox and outbox workers (and any adapter background loops) in this event loop."""
         self._workers = [asyncio.create_task(self.processor.run()) for _ in range(self.workers)]
         if self.workers:  # AUTOPILOT_WORKERS=0: an ack-only web process; `autopilot worker` does the work
             self._workers.append(asyncio.create_task(self.dispatcher.run()))
-        self._background = [asyncio.ensure_future(run()) for run in self.background]
+        self._background = [asyncio.ensure_future(run()) for run in [*self.background, self._gauges]]
 
     def wake(self) -> None:
         """New work was written: skip the workers' idle wait."""
