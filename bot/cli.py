@@ -132,8 +132,18 @@ def chat(customer: Annotated[str, typer.Option(help="Customer id for this sessio
 @app.command()
 def demo(
     stream: Annotated[Path | None, typer.Option(help="JSONL stream of contacts to replay.")] = None,
+    days: Annotated[
+        int | None, typer.Option(help="Instead, generate this many days of realistic history for reports.")
+    ] = None,
 ) -> None:
-    """Replay a realistic stream of contacts, print each decision and a deflection summary."""
+    """Replay a realistic stream of contacts, print each decision and a deflection summary; with --days, generate a
+    history (weekly seasonality, a planted spike, mixed outcomes with CSAT) for report, insights and staffing."""
+    if days is not None:
+        from bot.history import generate_history
+
+        summary = _run(generate_history(Settings(), days=days))
+        console.print(summary)
+        return
     from bot.interactive import run_demo
 
     _run(run_demo(Settings(), stream, console))
@@ -193,8 +203,10 @@ def eval_safety(
 
 def _register_plugins() -> None:
     from bot.cli_kb import register as register_kb
+    from bot.cli_reports import register as register_reports
 
     register_kb(app)
+    register_reports(app)
 
 
 _register_plugins()

@@ -188,7 +188,25 @@ def scheduler() -> None:
     """Run the scheduled jobs (one process per database: the others stand by)."""
     from bot.scheduler import serve_scheduler
 
-    asyncio.run(serve_scheduler(Settings()))
+    async def go() -> None:
+        settings = Settings()
+        store = None
+        sink = None
+        if settings.slack_bot_token:  # alerts and digests go to Slack through the outbox (sent by the workers)
+            from automations.store import SqlEventStore
+            from automations.store.queues import SqlOutbox
+            from bot.composition import SystemClock
+            from bot.slack.alerts import SlackAlertSink
+
+            store = await SqlEventStore.open(settings.db_url)
+            sink = SlackAlertSink(SqlOutbox(store.engine), SystemClock())
+        try:
+            await serve_scheduler(settings, sink)
+        finally:
+            if store is not None:
+                await store.close()
+
+    asyncio.run(go())
 
 
 def register(app: typer.Typer) -> None:

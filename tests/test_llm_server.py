@@ -37,7 +37,7 @@ class Drafts(BaseCallbackHandler):
 
 @pytest.fixture
 def server_settings(settings: Settings, llm_server: LlmServer) -> Settings:  # noqa: F811
-    # a generous limit: CI runners are slow and shared; the 8 s default is for production
+    # a generous limit: CI runners are slow and shared (the 8 s default is for production)
     return settings.model_copy(
         update={"llm_base_url": llm_server.base_url, "llm_model": llm_server.model, "llm_timeout_s": 60.0}
     )

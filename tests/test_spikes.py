@@ -57,9 +57,13 @@ async def _insert_series(store: SqlEventStore, *, planted: int, seed: int = 3) -
                                   "latency_ms": 1.0, "decided_at": when})  # fmt: skip
         at += timedelta(hours=1)
     tables = Base.metadata.tables
+    outcomes = [{"contact_id": d["contact_id"], "customer_id": None, "category": d["category"], "group": "g",
+                 "state": "resolved", "decided_at": d["decided_at"], "updated_at": d["decided_at"], "reason": ""}
+                for d in decisions]  # fmt: skip
     async with store.engine.begin() as conn:
         await conn.execute(insert(tables["contacts"]), contacts)
         await conn.execute(insert(tables["decisions"]), decisions)
+        await conn.execute(insert(tables["outcomes"]), outcomes)
 
 
 @pytest.fixture

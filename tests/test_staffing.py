@@ -82,9 +82,13 @@ async def engine(store_url: str) -> AsyncIterator[object]:
                 "latency_ms": 1.0, "decided_at": when,
             })  # fmt: skip
         at += timedelta(hours=1)
+    outcomes = [{"contact_id": d["contact_id"], "customer_id": None, "category": "card_arrival", "group": "Cards",
+                 "state": "handed_off" if d["action"] == "handoff" else "resolved", "decided_at": d["decided_at"],
+                 "updated_at": d["decided_at"], "reason": ""} for d in rows["decisions"]]  # fmt: skip
     async with store.engine.begin() as conn:
         await conn.execute(insert(t["contacts"]), rows["contacts"])
         await conn.execute(insert(t["decisions"]), rows["decisions"])
+        await conn.execute(insert(t["outcomes"]), outcomes)
     try:
         yield store.engine
     finally:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
 from automations.store.report_tables import ReportFactRow
+from automations.store.sql import READONLY_OPTION
 from automations.store.tables import Base
 
 __all__ = [
@@ -50,7 +51,7 @@ agent_events = Base.metadata.tables["agent_events"]
 facts = Base.metadata.tables[ReportFactRow.__tablename__]
 
 
-READONLY_OPTION = "autopilot_readonly"
+
 """Execution option that makes the store's SQLite connections begin with a plain (deferred) ``BEGIN`` instead of
 ``BEGIN IMMEDIATE`` (see :func:`automations.store.sql.configure_sqlite`): reports must never take the write lock."""
 

@@ -31,10 +31,12 @@ from automations.store.rows import (
 )
 from automations.store.tables import Base, ContactRow, DecisionRow, FeedbackRow, OutcomeRow, OutcomeTransitionRow
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite", "enable_wal"]
+__all__ = ["READONLY_OPTION", "SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite", "enable_wal"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_READONLY = "autopilot_readonly"
+READONLY_OPTION = "autopilot_readonly"
+"""Execution option: this connection only reads (SQLite then starts a deferred transaction, not the write lock)."""
+_READONLY = READONLY_OPTION
 
 _contacts = Base.metadata.tables[ContactRow.__tablename__]
 _decisions = Base.metadata.tables[DecisionRow.__tablename__]

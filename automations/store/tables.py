@@ -251,3 +251,6 @@ class OutboxRow(Base):
     error: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+
+import automations.store.report_tables  # noqa: E402,F401  (registers the reporting tables on Base.metadata)
