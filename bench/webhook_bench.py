@@ -120,41 +120,68 @@ def _bodies(prefix: str, count: int, topic: str = "user") -> list[tuple[str, byt
     return out
 
 
+async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> int:
+    """One HTTP/1.1 request on a kept-alive connection; returns the status code (a minimal client: the load
+    generator shares the 2 cores with the server, and httpx's per-request cost would dominate the measurement)."""
+    reader, writer = conn
+    writer.write(request)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
 async def _open_loop(
     url: str, bodies: list[tuple[str, bytes, dict[str, str]]], rate: float, connections: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    host, port = url.removeprefix("http://").split(":")
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection(host, int(port)))
     latencies: list[float] = []
     started_at: dict[str, float] = {}
     errors: list[str] = []
     late = 0.0
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def one(cid: str, body: bytes, headers: dict[str, str]) -> None:
-            start = time.monotonic()
-            started_at[cid] = start
-            try:
-                response = await client.post("/intercom/webhooks", content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                errors.append(type(exc).__name__)
-                return
-            if response.status_code != 200:
-                errors.append(str(response.status_code))
-                return
-            latencies.append(time.monotonic() - start)
+    async def one(cid: str, body: bytes, headers: dict[str, str]) -> None:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        request = (f"POST /intercom/webhooks HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+                   f"{head}\r\n").encode() + body  # fmt: skip
+        start = time.monotonic()  # latency counts from the scheduled start, waiting for a connection included
+        started_at[cid] = start
+        conn = await pool.get()
+        try:
+            status = await _exchange(conn, request)
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            errors.append(type(exc).__name__)
+            conn = await asyncio.open_connection(host, int(port))
+            return
+        finally:
+            pool.put_nowait(conn)
+        if status != 200:
+            errors.append(str(status))
+            return
+        latencies.append(time.monotonic() - start)
 
-        t0 = time.monotonic()
-        tasks = []
-        for i, (cid, body, headers) in enumerate(bodies):
-            due = t0 + i / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                late = max(late, -delay)
-            tasks.append(asyncio.create_task(one(cid, body, headers)))
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - t0
+    t0 = time.monotonic()
+    tasks = []
+    for i, (cid, body, headers) in enumerate(bodies):
+        due = t0 + i / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            late = max(late, -delay)
+        tasks.append(asyncio.create_task(one(cid, body, headers)))
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - t0
+    while not pool.empty():
+        pool.get_nowait()[1].close()
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "late": late, "started_at": started_at}
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -83,11 +87,46 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
 
 
 async def serve(settings: Settings) -> None:
-    """Build the service from ``settings`` and serve it with uvicorn until interrupted."""
-    service = await build_service(settings)
-    app = create_app(service)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
-    await uvicorn.Server(config).serve()
+    """Build the service from ``settings`` and serve it with uvicorn until interrupted.
+
+    With ``AUTOPILOT_WORKER_MODE=process`` (the default) the inbox and outbox workers run in a child process, so the
+    pipeline's CPU work never delays an acknowledgement; ``inline`` runs them in the web process's event loop.
+    """
+    child = None
+    if settings.workers and settings.worker_mode == "process":
+        child = multiprocessing.get_context("spawn").Process(
+            target=_worker_main, args=(settings.model_dump(by_alias=True), os.getpid()), name="autopilot-worker"
+        )
+        child.start()
+        settings = settings.model_copy(update={"workers": 0})
+    try:
+        service = await build_service(settings)
+        app = create_app(service)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+        await uvicorn.Server(config).serve()
+    finally:
+        if child is not None:
+            child.terminate()
+            child.join(10)
+
+
+def _worker_main(values: dict[str, object], parent: int) -> None:
+    """Entry point of the worker child process: run :func:`work`, and exit when the web process is gone."""
+    settings = Settings.model_validate(values)
+    os.nice(10)  # acknowledgements are latency-critical; the backlog is durable and can wait a little
+
+    async def main() -> None:
+        task = asyncio.create_task(work(settings))
+        while not task.done():  # a parent killed with SIGKILL cannot stop us: notice it and stop too
+            if os.getppid() != parent:
+                task.cancel()
+                break
+            await asyncio.sleep(0.5)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    asyncio.run(main())
 
 
 async def work(settings: Settings) -> None:

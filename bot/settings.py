@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, alias="AUTOPILOT_MAX_BODY_BYTES")
     workers: int = Field(default=4, ge=0, alias="AUTOPILOT_WORKERS")
     lease_s: float = Field(default=60.0, gt=0, alias="AUTOPILOT_LEASE_S")
+    worker_mode: Literal["process", "inline"] = Field(default="process", alias="AUTOPILOT_WORKER_MODE")
     playground: bool | None = Field(default=None, alias="AUTOPILOT_PLAYGROUND")
 
     # Intercom
