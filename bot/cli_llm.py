@@ -43,7 +43,8 @@ def register(eval_app: typer.Typer) -> None:
         target: Annotated[float, typer.Option(help="Accepted-draft precision the calibration must reach.")] = 0.98,
         limit: Annotated[int, typer.Option(help="Questions answered live when a model is configured.")] = 40,
         save_policy: Annotated[bool, typer.Option(help="Write the calibrated policy used by the answerer.")] = True,
-        out: Annotated[Path, typer.Option(help="Folder for answers.json and answers.md.")] = Path("evals/reports"),
+        out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = Path("evals/reports"),
+        name: Annotated[str, typer.Option(help="Report file name, without extension.")] = "answers",
         as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     ) -> None:
         """Calibrate the grounding check on dev, report it on test, and measure the LLM answerer when one is set."""
@@ -61,6 +62,7 @@ def register(eval_app: typer.Typer) -> None:
                 write_policy=DEFAULT_POLICY if save_policy else None,
                 live_limit=limit,
                 out=out,
+                name=name,
             )
         )
         console = Console(width=None if sys.stdout.isatty() else 160)
@@ -70,4 +72,4 @@ def register(eval_app: typer.Typer) -> None:
         console.print(_table(result))
         console.print(f"policy: {result['policy']}")
         console.print(f"live: {json.dumps(result['live'])}")
-        console.print(f"reports: {out / 'answers.md'}, {out / 'answers.json'}")
+        console.print(f"reports: {out / name}.md, {out / name}.json")

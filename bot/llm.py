@@ -95,7 +95,7 @@ def chat_openai(settings: Settings) -> BaseChatModel:
         timeout=settings.llm_timeout_s,
         max_retries=0,
         temperature=0,
-        max_tokens=320,  # type: ignore[call-arg]  # alias of max_completion_tokens
+        max_tokens=200,  # type: ignore[call-arg]  # alias of max_completion_tokens
     )
 
 

@@ -184,6 +184,7 @@ async def run_answers(
     live_limit: int = 40,
     answerer: Answerer | None = None,
     out: Path | None = Path("evals/reports"),
+    name: str = "answers",
 ) -> dict[str, Any]:
     """Calibrate on ``dev``, report on ``test``, and run the live part when a model is configured (or given)."""
     kb = sections(settings)
@@ -215,5 +216,5 @@ async def run_answers(
     else:
         result["live"] = "no model configured (set LLM_BASE_URL or OPENAI_API_KEY, and LLM_MODEL)"
     if out is not None:
-        write_reports(result, out, name="answers", title="Grounding check and LLM answers")
+        write_reports(result, out, name=name, title="Grounding check and LLM answers")
     return result

@@ -128,21 +128,29 @@ async def stored_embeddings(
     the vectors are also put in ``embedder``'s memory cache.
     """
     key = hashlib.sha256("\n".join([embedder.backend, *texts]).encode()).hexdigest()[:20]
-    folder = folder or DEFAULT_CACHE / "corpora"
-    folder.mkdir(parents=True, exist_ok=True)
-    path, meta = folder / f"{key}.npy", folder / f"{key}.json"
-    if path.exists() and meta.exists():
-        vectors = np.load(path)
-        seconds = float(json.loads(meta.read_text(encoding="utf-8"))["seconds"])
-        embedder.remember(texts, vectors)
-        return vectors, seconds
+    path = (folder or DEFAULT_CACHE / "corpora") / f"{key}.npy"
+    stored = await asyncio.to_thread(_read_stored, path)
+    if stored is not None:
+        embedder.remember(texts, stored[0])
+        return stored
     start = time.perf_counter()
     vectors = await embedder.embed(texts)
     seconds = time.perf_counter() - start
+    await asyncio.to_thread(_write_stored, path, vectors, seconds, embedder.backend)
+    return vectors, seconds
+
+
+def _read_stored(path: Path) -> tuple[Vectors, float] | None:
+    meta = path.with_suffix(".json")
+    if not (path.exists() and meta.exists()):
+        return None
+    return np.load(path), float(json.loads(meta.read_text(encoding="utf-8"))["seconds"])
+
+
+def _write_stored(path: Path, vectors: Vectors, seconds: float, backend: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, vectors)
     os.replace(tmp, path)
-    meta.write_text(
-        json.dumps({"seconds": seconds, "texts": len(texts), "backend": embedder.backend}), encoding="utf-8"
-    )
-    return vectors, seconds
+    meta = {"seconds": seconds, "texts": len(vectors), "backend": backend}
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")

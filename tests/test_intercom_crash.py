@@ -7,7 +7,7 @@ notification (as Intercom does when it saw no answer, or an answer it did not tr
 acknowledged notification got exactly one decision and exactly one customer-facing effect in Intercom: one reply for
 an answer, one internal note for a hand-off.
 
-After the kill, rows the dead process had leased come back when the lease (60 s) lapses, so the test takes a while.
+After the kill, rows the dead process had leased come back when their lease lapses (``AUTOPILOT_LEASE_S``, 5 s here).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def server(tmp_path: Path, kb_index, kb_dir: Path, fake: FakeIntercom) -> Iterat
         AUTOPILOT_DATA_DIR=str(tmp_path / "data"), CHROMA_PATH=str(kb_dir / "chroma"), AUTOPILOT_WORKERS="2",
         INTERCOM_CLIENT_SECRET=SECRET, INTERCOM_ACCESS_TOKEN=TOKEN, INTERCOM_BASE_URL=fake.url,
         INTERCOM_BOT_ADMIN_ID=BOT_ADMIN_ID, INTERCOM_TEAM_T1="5017691", INTERCOM_TEAM_T2="5017692",
-        INTERCOM_TIMEOUT_S="5",
+        INTERCOM_TIMEOUT_S="5", AUTOPILOT_LEASE_S="5",
     )  # fmt: skip
     proc = Server(env, _free_port(), tmp_path / "server.log")
     yield proc
