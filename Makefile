@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test install dev system-deps lint eval-banking77 eval-safety clean
+.PHONY: demo test install dev system-deps llm-server lint eval-banking77 eval-safety eval-answers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,12 @@ lint: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: dev system-deps lint
+# The local OpenAI-compatible server for the LLM integration tests: llama-cpp-python built once into a cached wheel
+# (~/.cache/support-autopilot/wheels, about 10 minutes on 2 cores the first time), serving SmolLM2-135M-Instruct.
+llm-server: dev
+	bash ci/install-llm-server.sh $(VENV)
+
+test: dev system-deps llm-server lint
 	$(BIN)/pytest -q
 
 eval-banking77: install
@@ -57,6 +62,9 @@ eval-banking77: install
 
 eval-safety: install
 	$(BIN)/autopilot eval safety
+
+eval-answers: install
+	$(BIN)/autopilot eval answers
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

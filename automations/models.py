@@ -144,6 +144,7 @@ class Decision:
     article_id: str | None = None
     article_url: str | None = None
     retrieval_score: float | None = None
+    answer_method: str | None = None
     handoff: Handoff | None = None
     injection: bool = False
     latency_ms: float = 0.0

@@ -214,7 +214,7 @@ class Pipeline:
             return self._handoff(item, classification, cat.tier, "internal_article_blocked", "nothing", category)
         return self._decision(
             item, classification, category, Action.ANSWER, "bot", "answered", reply=answer.text,
-            passage=answer.passage, passages=tuple(passages),
+            passage=answer.passage, passages=tuple(passages), method=answer.method,
         )  # fmt: skip
 
     async def _retrieve(
@@ -297,6 +297,7 @@ class Pipeline:
         passage: Passage | None = None,
         passages: tuple[Passage, ...] = (),
         handoff: Handoff | None = None,
+        method: str | None = None,
     ) -> Decision:
         contact = item.contact
         return Decision(
@@ -306,6 +307,6 @@ class Pipeline:
             decided_at=self.clock.now(), customer_id=contact.customer_id, conversation_id=contact.conversation_id,
             source=contact.source, reply=reply, article_id=passage.article_id if passage else None,
             article_url=passage.url if passage else None, retrieval_score=passage.score if passage else None,
-            handoff=handoff,
+            answer_method=method, handoff=handoff,
             injection=item.injection, passages=passages,
         )  # fmt: skip

@@ -203,10 +203,12 @@ def eval_safety(
 
 def _register_plugins() -> None:
     from bot.cli_kb import register as register_kb
+    from bot.cli_llm import register as register_llm_evals
     from bot.cli_reports import register as register_reports
 
     register_kb(app)
     register_reports(app)
+    register_llm_evals(eval_app)
 
 
 _register_plugins()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from automations.answering import ExtractiveAnswerer
 from automations.classifier import EmbeddingClassifier, LinearHead
+from automations.llm import SummarizingNotifier
 from automations.models import Decision
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
@@ -18,6 +19,7 @@ from automations.redaction import Redactor, install_log_redaction
 from automations.safety import SafetyGate, load_safety_rules
 from automations.store import SqlEventStore
 from automations.taxonomy import Taxonomy, load_taxonomy
+from bot.llm import build_answerer, build_summarizer, llm_enabled
 from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
@@ -118,6 +120,9 @@ async def build_core(
     if unknown:
         log.warning("model labels not in the taxonomy are treated as out_of_scope: %s", ", ".join(unknown[:10]))
     embedder = embedder or MiniLMEmbedder()
+    notifier = notifier or LogNotifier()
+    if llm_enabled(settings):  # hand-off summaries get a model-written gist on top (never for protected topics)
+        notifier = SummarizingNotifier(notifier, build_summarizer(settings, embedder))
     classifier = EmbeddingClassifier(embedder, head)
     index = open_index(settings, embedder)
     store = await SqlEventStore.open(settings.db_url)
@@ -130,9 +135,9 @@ async def build_core(
         taxonomy=taxonomy,
         classifier=classifier,
         index=index,
-        answerer=ExtractiveAnswerer(),
+        answerer=build_answerer(settings, embedder, ExtractiveAnswerer()),
         store=store,
-        notifier=notifier or LogNotifier(),
+        notifier=notifier,
         clock=clock or SystemClock(),
         policy=Policy(confidence=head.threshold, retrieval=head.retrieval_threshold, k=settings.retrieval_k),
         safety=safety,

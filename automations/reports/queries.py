@@ -51,11 +51,6 @@ agent_events = Base.metadata.tables["agent_events"]
 facts = Base.metadata.tables[ReportFactRow.__tablename__]
 
 
-
-"""Execution option that makes the store's SQLite connections begin with a plain (deferred) ``BEGIN`` instead of
-``BEGIN IMMEDIATE`` (see :func:`automations.store.sql.configure_sqlite`): reports must never take the write lock."""
-
-
 def reader(engine: AsyncEngine) -> AsyncEngine:
     """``engine`` for read-only work: on SQLite, report queries then neither block nor wait for writers."""
     return engine.execution_options(**{READONLY_OPTION: True})

@@ -126,6 +126,7 @@ class DecisionRow(Base):
     article_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     article_url: Mapped[str | None] = mapped_column(Text)
     retrieval_score: Mapped[float | None] = mapped_column(Double)
+    answer_method: Mapped[str | None] = mapped_column(String(SHORT_LENGTH * 2))
     injection: Mapped[bool] = mapped_column(Boolean)
     latency_ms: Mapped[float] = mapped_column(Double)
     decided_at: Mapped[datetime]
