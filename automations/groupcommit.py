@@ -35,6 +35,11 @@ class GroupCommitInbox:
             self._writer = asyncio.create_task(self._drain())
         return await asyncio.shield(future)
 
+    @property
+    def inner(self) -> Inbox:
+        """The wrapped inbox."""
+        return self._inner
+
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]

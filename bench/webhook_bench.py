@@ -190,7 +190,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _inbox_done(home: Path) -> int:
-    with sqlite3.connect(home / "data" / "autopilot.db") as db:
+    with sqlite3.connect(home / "data" / "autopilot.inbox.db") as db:
         return int(db.execute("SELECT count(*) FROM inbox WHERE status = 'done'").fetchone()[0])
 
 

@@ -21,6 +21,7 @@ from automations.groupcommit import GroupCommitInbox
 from automations.models import Decision
 from automations.ports import Clock
 from automations.queues import Inbox, OutboxAction
+from automations.store import SqlEventStore
 from automations.store.queues import SqlConversations, SqlInbox, SqlOutbox
 from bot.composition import Core, SystemClock, build_core
 from bot.settings import Settings
@@ -150,8 +151,10 @@ async def build_service(
     clock = clock or SystemClock()
     core = core or await build_core(settings, clock=clock)
     engine = core.store.engine
+    inbox_store = await SqlEventStore.open(settings.inbox_db_url) if settings.inbox_db_url else None
+    inbox_engine = inbox_store.engine if inbox_store is not None else engine
     context = Context(
-        settings=settings, core=core, inbox=GroupCommitInbox(SqlInbox(engine)), outbox=SqlOutbox(engine),
+        settings=settings, core=core, inbox=GroupCommitInbox(SqlInbox(inbox_engine)), outbox=SqlOutbox(engine),
         conversations=SqlConversations(engine), clock=clock, registry=CollectorRegistry(),
     )  # fmt: skip
     built = [await factory(context) for factory in (parts if parts is not None else default_parts())]
@@ -170,6 +173,6 @@ async def build_service(
         processor=processor,
         dispatcher=dispatcher,
         background=[run for part in built for run in part.background],
-        shutdown=[close for part in built for close in part.shutdown],
+        shutdown=[close for part in built for close in part.shutdown] + ([inbox_store.close] if inbox_store else []),
         workers=max(0, settings.workers),
     )

@@ -114,6 +114,18 @@ class Settings(BaseSettings):
         """The database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'autopilot.db').as_posix()}"
 
+    @property
+    def inbox_db_url(self) -> str | None:
+        """Where the inbox lives when not in the main database: on SQLite, a file of its own next to it, so that
+        acknowledging a webhook never waits for the workers' writes (SQLite has one writer per file); ``None`` on a
+        server database, where the inbox shares it."""
+        if self.database_url is None:
+            return f"sqlite:///{(self.data_dir / 'autopilot.inbox.db').as_posix()}"
+        scheme, _, rest = self.database_url.partition("://")
+        if not scheme.startswith("sqlite") or ":memory:" in rest or not rest.endswith(".db"):
+            return None
+        return f"{scheme}://{rest[: -len('.db')]}.inbox.db"
+
     def scratch(self, data_dir: Path) -> Settings:
         """A copy writing its SQLite file under ``data_dir`` but reading the same knowledge index (for evals)."""
         return self.model_copy(update={"data_dir": data_dir, "database_url": None, "chroma_path": self.chroma_dir})

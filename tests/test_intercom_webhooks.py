@@ -380,9 +380,12 @@ async def test_close_and_rating_feed_the_outcomes_once(harness: Harness) -> None
 async def _item_ids(harness: Harness, *kinds: str) -> list[str]:
     from sqlalchemy import select
 
+    from automations.groupcommit import GroupCommitInbox
     from automations.store.queues import _inbox
 
-    async with harness.context.core.store.engine.connect() as conn:
+    inbox = harness.context.inbox
+    engine = inbox.inner.engine if isinstance(inbox, GroupCommitInbox) else inbox.engine  # type: ignore[attr-defined]
+    async with engine.connect() as conn:  # the inbox may live in a database of its own (SQLite)
         return list((await conn.execute(select(_inbox.c.id).where(_inbox.c.kind.in_(kinds)))).scalars())
 
 

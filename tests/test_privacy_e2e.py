@@ -159,7 +159,7 @@ async def test_no_pii_in_sqlite_tables_file_or_logs(make_core, settings: Setting
     assert core.store.engine.dialect.name == "sqlite"
     tables = await _check(core, captured)
     await core.close()
-    files = _files(settings.data_dir, "autopilot.db*")
+    files = _files(settings.data_dir, "autopilot*.db*")
     assert files
     raw = b"".join(path.read_bytes() for path in files)
     assert b"[CARD ****1111]" in raw  # the redacted text really is in these bytes

@@ -56,6 +56,11 @@ class SqlInbox:
         """Use ``engine`` (already migrated, e.g. ``SqlEventStore.engine``)."""
         self._engine = engine
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine of the database holding the inbox."""
+        return self._engine
+
     @staticmethod
     def _item(row: Any) -> InboxItem:
         return InboxItem(
