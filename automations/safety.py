@@ -24,7 +24,9 @@ __all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "load_safety_rules"]
 DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
 HUMAN = "human_request"
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
-_BLOCK = re.compile(r"\[[^\]\n]{0,300}\]|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->", re.DOTALL)
+_BLOCK = re.compile(
+    r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->", re.DOTALL
+)
 
 
 def _one(pattern: str) -> str:
