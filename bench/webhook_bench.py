@@ -25,7 +25,6 @@ import asyncio
 import os
 import shlex
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.fakes.intercom_server import FakeIntercom  # noqa: E402
 from tests.intercom_payloads import BOT_ADMIN_ID, SECRET, admin_closed, signed, user_created  # noqa: E402
+from tests.plugins.processes import free_port  # noqa: E402
 
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
 TOKEN = "bench-token"
@@ -56,12 +56,6 @@ QUESTIONS = [
     "Can I speak to a real person about my card?",
 ]
 _SCRUB = ("DATABASE_URL", "CHROMA_", "KB_PATH", "MODEL_DIR", "AUTOPILOT_", "INTERCOM_", "SLACK_", "LLM_", "OPENAI_")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(home: Path, fake: FakeIntercom, workers: int) -> dict[str, str]:
@@ -79,7 +73,7 @@ class Served:
     """``autopilot serve`` in a subprocess."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(

@@ -28,6 +28,7 @@ import pytest
 
 from tests.fakes.intercom_server import FakeIntercom
 from tests.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
+from tests.plugins.processes import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +49,6 @@ QUESTIONS = [
 _SCRUB = (
     "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT", "KB_PATH", "MODEL_DIR", "AUTOPILOT_", "INTERCOM_", "SLACK_", "LLM_",
 )  # fmt: skip
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -119,7 +112,7 @@ def server(tmp_path: Path, kb_index, kb_dir: Path, fake: FakeIntercom) -> Iterat
         INTERCOM_BOT_ADMIN_ID=BOT_ADMIN_ID, INTERCOM_TEAM_T1="5017691", INTERCOM_TEAM_T2="5017692",
         INTERCOM_TIMEOUT_S="5", AUTOPILOT_LEASE_S="5",
     )  # fmt: skip
-    proc = Server(env, _free_port(), tmp_path / "server.log")
+    proc = Server(env, free_port(), tmp_path / "server.log")
     yield proc
     proc.stop()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from automations.models import Action, Channel
 from automations.store import SqlEventStore
 from bot.settings import DEFAULT_KB, Settings
 from knowledge.articles import load_article
+from tests.plugins.processes import free_port
 
 STARTUP_TIMEOUT_S = 180.0
 STEP_TIMEOUT_MS = 60_000
@@ -41,17 +41,11 @@ def _chromium() -> str:
     return str(path)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(kb_index, kb_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Settings]]:  # type: ignore[no-untyped-def]
     """`autopilot serve` on a free port over the session's ingested index and a fresh SQLite file."""
     settings = Settings(AUTOPILOT_DATA_DIR=tmp_path / "data", CHROMA_PATH=kb_dir / "chroma")  # type: ignore[call-arg]
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTERCOM_", "SLACK_", "DATABASE_", "CHROMA_"))}
     env |= {
         "AUTOPILOT_DATA_DIR": str(settings.data_dir),

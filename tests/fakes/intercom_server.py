@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.plugins.processes import free_port
 
 __all__ = ["FakeIntercom", "Fault", "Recorded"]
 
@@ -51,13 +52,6 @@ class Fault:
     path_contains: str = ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     errors = [{"code": code, "message": message}]
     body = {"type": "error.list", "request_id": f"req-{time.monotonic_ns()}", "errors": errors}
@@ -69,7 +63,7 @@ class FakeIntercom:
 
     def __init__(self, *, token: str = "test-token", port: int | None = None) -> None:
         self.token = token
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.requests: list[Recorded] = []
         self.conversations: dict[str, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, Any]] = {}

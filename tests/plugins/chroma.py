@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from tests.plugins.processes import free_port, stop_process, unavailable
 
 __all__ = ["chroma_executable", "chroma_server"]
 
@@ -32,16 +33,7 @@ def chroma_executable() -> Path | None:
 
 
 def _missing(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"`chroma run` is required in CI: {reason}", pytrace=False)
-    pytest.skip(f"Chroma server not available: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    unavailable(f"`chroma run` is required in CI: {reason}", f"Chroma server not available: {reason}")
 
 
 def _heartbeat(host: str, port: int) -> bool:
@@ -53,16 +45,6 @@ def _heartbeat(host: str, port: int) -> bool:
     except Exception:
         return False
     return True
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +61,7 @@ def chroma_server() -> Iterator[tuple[str, int]]:
     try:
         with log_path.open("wb") as log:
             for _attempt in range(3):  # another process may take the port between probing and binding
-                port = _free_port()
+                port = free_port()
                 command = [str(executable), "run", "--path", str(base / "data"), "--host", host, "--port", str(port)]
                 process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
                 deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -88,7 +70,7 @@ def chroma_server() -> Iterator[tuple[str, int]]:
                         break
                     time.sleep(0.25)
                 else:
-                    _stop(process)
+                    stop_process(process)
                     continue
                 break
             else:
@@ -97,5 +79,5 @@ def chroma_server() -> Iterator[tuple[str, int]]:
         yield host, port
     finally:
         if process is not None:
-            _stop(process)
+            stop_process(process)
         shutil.rmtree(base, ignore_errors=True)

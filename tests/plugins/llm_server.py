@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from typing import NoReturn
 
 import httpx
 import pytest
+
+from tests.plugins.processes import free_port, stop_process, unavailable
 
 __all__ = ["LlmServer", "llm_server", "smollm2_gguf"]
 
@@ -51,16 +52,10 @@ def smollm2_gguf() -> Path | None:
 
 
 def _missing(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the local LLM server is required in CI: {reason} (run ci/install-llm-server.sh)", pytrace=False)
-    pytest.skip(f"local LLM server not available: {reason} (run ci/install-llm-server.sh)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    unavailable(
+        f"the local LLM server is required in CI: {reason} (run ci/install-llm-server.sh)",
+        f"local LLM server not available: {reason} (run ci/install-llm-server.sh)",
+    )
 
 
 def _ready(base_url: str) -> bool:
@@ -68,16 +63,6 @@ def _ready(base_url: str) -> bool:
         return httpx.get(f"{base_url}/models", timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +79,7 @@ def llm_server() -> Iterator[LlmServer]:
     try:
         with log_path.open("wb") as log:
             for _attempt in range(3):  # another process may take the port between probing and binding
-                port = _free_port()
+                port = free_port()
                 command = [
                     sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
                     "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", THREADS,
@@ -107,7 +92,7 @@ def llm_server() -> Iterator[LlmServer]:
                         break
                     time.sleep(0.5)
                 else:
-                    _stop(process)
+                    stop_process(process)
                     continue
                 break
             else:
@@ -116,5 +101,5 @@ def llm_server() -> Iterator[LlmServer]:
         yield LlmServer(url, MODEL_ALIAS, log_path)
     finally:
         if process is not None:
-            _stop(process)
+            stop_process(process)
         shutil.rmtree(base, ignore_errors=True)

@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -25,6 +24,8 @@ from typing import Any, NoReturn
 
 import psycopg
 import pytest
+
+from tests.plugins.processes import free_port, unavailable
 
 __all__ = ["PostgresServer", "fresh_database", "postgres_server", "postgres_url", "store_url"]
 
@@ -67,13 +68,6 @@ def _find_bin_dir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _run(command: list[str], *, as_postgres: bool) -> subprocess.CompletedProcess[str]:
     if as_postgres:
         command = ["runuser", "-u", SUPERUSER, "--", *command]
@@ -81,9 +75,7 @@ def _run(command: list[str], *, as_postgres: bool) -> subprocess.CompletedProces
 
 
 def _missing(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL not available: {reason}")
+    unavailable(f"PostgreSQL is required in CI: {reason}", f"PostgreSQL not available: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +99,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     pg_ctl = str(bin_dir / "pg_ctl")
     port, started = 0, None
     for _attempt in range(3):  # another process may grab the free port between probing and binding
-        port = _free_port()
+        port = free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

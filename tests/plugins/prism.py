@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from tests.plugins.processes import free_port, stop_process, unavailable
 
 __all__ = ["INTERCOM_SPEC", "prism_executable", "prism_mock", "run_prism"]
 
@@ -42,26 +43,7 @@ def prism_executable() -> Path | None:
 
 
 def _missing(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Prism is required in CI: {reason}", pytrace=False)
-    pytest.skip(f"Prism not available: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    unavailable(f"Prism is required in CI: {reason}", f"Prism not available: {reason}")
 
 
 @contextlib.contextmanager
@@ -78,7 +60,7 @@ def run_prism(mode: str = "mock", upstream: str | None = None) -> Iterator[str]:
         _missing(f"no Intercom OpenAPI description at {INTERCOM_SPEC}")
     if mode not in ("mock", "proxy") or (mode == "proxy") != (upstream is not None):
         raise ValueError("mode is 'mock', or 'proxy' with an upstream URL")
-    port = _free_port()
+    port = free_port()
     args = [str(executable), mode, str(INTERCOM_SPEC), *([upstream] if upstream else [])]
     args += ["--errors", "--host", "127.0.0.1", "--port", str(port)]
     log_path = Path(tempfile.mkdtemp(prefix="autopilot-prism-")) / "prism.log"
@@ -93,7 +75,7 @@ def run_prism(mode: str = "mock", upstream: str | None = None) -> Iterator[str]:
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process(process)
         shutil.rmtree(log_path.parent, ignore_errors=True)
 
 
