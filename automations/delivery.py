@@ -76,6 +76,12 @@ class Backoff:
         raw = min(self.base_s * 2.0 ** max(attempts - 1, 0), self.max_s)
         return float(raw * (1 + random.uniform(0, self.jitter)))
 
+    def after(self, attempts: int, error: Exception) -> float | None:
+        """Seconds to wait after the failed attempt number ``attempts``, or ``None`` when attempts are used up."""
+        if attempts >= self.max_attempts:
+            return None
+        return self.delay(attempts, error.retry_after if isinstance(error, RetryLater) else None)
+
 
 class _Loop:
     """Shared poll loop: ``run_once`` until stopped, sleeping ``idle_s`` when there was nothing to do."""
@@ -146,12 +152,11 @@ class InboxProcessor(_Loop):
             await handler.handle(item)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            if item.attempts >= self._backoff.max_attempts:
+            delay = self._backoff.after(item.attempts, exc)
+            if delay is None:
                 log.error("inbox item %s failed %d times; marking dead: %s", item.id, item.attempts, error)
                 await self._inbox.kill(item.id, error=error, now=self._clock.now())
                 return
-            retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
-            delay = self._backoff.delay(item.attempts, retry_after)
             log.warning(
                 "inbox item %s failed (attempt %d), retrying in %.1fs: %s", item.id, item.attempts, delay, error
             )
@@ -202,12 +207,11 @@ class OutboxDispatcher(_Loop):
             return
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            if action.attempts >= self._backoff.max_attempts:
+            delay = self._backoff.after(action.attempts, exc)
+            if delay is None:
                 log.error("outbox %s gave up after %d attempts: %s", action.key, action.attempts, error)
                 await self._outbox.kill(action.key, error=error, now=self._clock.now())
                 return
-            retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
-            delay = self._backoff.delay(action.attempts, retry_after)
             log.warning("outbox %s attempt %d failed, retry in %.1fs: %s", action.key, action.attempts, delay, error)
             await self._outbox.retry(action.key, error=error, at=self._clock.now() + timedelta(seconds=delay))
             return
