@@ -24,6 +24,7 @@ from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
 from knowledge.ingest import load_folder
+from knowledge.snapshot import SnapshotIndex
 
 __all__ = ["Core", "LogNotifier", "SystemClock", "article_categorizer", "build_core", "imported_articles", "open_index"]
 
@@ -54,7 +55,7 @@ class Core:
     taxonomy: Taxonomy
     embedder: MiniLMEmbedder
     classifier: EmbeddingClassifier
-    index: ChromaIndex
+    index: ChromaIndex | SnapshotIndex
     store: SqlEventStore
     pipeline: Pipeline
     outcomes: OutcomeTracker
@@ -124,7 +125,9 @@ async def build_core(
     if llm_enabled(settings):  # hand-off summaries get a model-written gist on top (never for protected topics)
         notifier = SummarizingNotifier(notifier, build_summarizer(settings, embedder))
     classifier = EmbeddingClassifier(embedder, head)
-    index = open_index(settings, embedder)
+    index: ChromaIndex | SnapshotIndex = open_index(settings, embedder)
+    if settings.index_snapshot_s > 0:  # searches from an in-memory copy, re-read at most this often
+        index = SnapshotIndex(index, embedder, max_age_s=settings.index_snapshot_s)
     store = await SqlEventStore.open(settings.db_url)
     outcomes = OutcomeTracker(
         store,

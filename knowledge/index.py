@@ -93,6 +93,12 @@ class ChromaIndex:
             for metas, docs, dists in zip(result["metadatas"], result["documents"], result["distances"], strict=True)
         ]
 
+    async def dump(self) -> tuple[list[str], Any, list[Passage]]:
+        """Every section: ids, embeddings (``(n, d)``) and passages (score 0), for an in-memory copy."""
+        got = await asyncio.to_thread(self._collection.get, include=["embeddings", "documents", "metadatas"])
+        passages = [_passage(m, d, 0.0) for m, d in zip(got["metadatas"], got["documents"], strict=True)]
+        return list(got["ids"]), got["embeddings"], passages
+
     async def count(self) -> int:
         """Number of indexed sections."""
         return int(await asyncio.to_thread(self._collection.count))

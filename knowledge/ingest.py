@@ -10,14 +10,30 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from automations.configfile import ConfigError
 from knowledge.articles import Article, load_article
-from knowledge.index import ChromaIndex
 
-__all__ = ["IngestReport", "Progress", "ingest", "load_folder"]
+__all__ = ["IndexWriter", "IngestReport", "Progress", "ingest", "load_folder"]
 
 Progress = Callable[[int, int, str], None]
+
+
+class IndexWriter(Protocol):
+    """What ingestion needs of an index (``ChromaIndex`` or ``SnapshotIndex``)."""
+
+    async def digests(self) -> dict[str, str]:
+        """Map each indexed source file to the digest it was indexed from."""
+        ...
+
+    async def upsert(self, article: Article) -> int:
+        """Replace every section of ``article``; returns how many sections it has."""
+        ...
+
+    async def delete_source(self, source: str) -> None:
+        """Remove every section indexed from ``source``."""
+        ...
 
 
 @dataclass(slots=True)
@@ -55,7 +71,7 @@ def load_folder(root: Path) -> list[Article]:
     return articles
 
 
-async def ingest(root: Path, index: ChromaIndex, *, progress: Progress | None = None) -> IngestReport:
+async def ingest(root: Path, index: IndexWriter, *, progress: Progress | None = None) -> IngestReport:
     """Bring the index in line with the articles under ``root``; returns what changed."""
     root = Path(root)
     articles = load_folder(root)
