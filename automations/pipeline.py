@@ -258,6 +258,9 @@ class Pipeline:
             )  # fmt: skip
         if not cat.bot_may_answer:
             return self._handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
+        if cat.reply is None and self.safety.third_party(item.clean) is not None:  # another company's product
+            reply = self.taxonomy.category(OUT_OF_SCOPE).reply
+            return self._decision(item, classification, OUT_OF_SCOPE, Action.ANSWER, "bot", "third_party", reply=reply)
         if classification.confidence < self.policy.confidence and cat.reply is None:
             tried = (
                 f"classified as {classification.category} at {classification.confidence:.2f}, "

@@ -2,8 +2,11 @@
 
 Legal, regulatory, fraud, AML and privacy contacts are caught by two independent signals: curated patterns
 (``automations/data/safety.yaml``) and the classifier's probability for those categories. Requests for a human are
-caught by patterns too. Prompt-injection attempts are detected, cut out of the text before classification, and flag
-the contact so that it can never be auto-answered.
+caught by patterns too. Prompt-injection attempts are detected, cut out of the text before classification (clause by
+clause, so a request sharing a sentence with an instruction survives while the instruction cannot pick a team), and
+flag the contact so that it can never be auto-answered. Questions about another company's product asked in banking
+words ("reset my Capitec app PIN", "cancel Netflix on the Netflix website") are recognised so that they get the
+out-of-scope reply rather than a Lumen article.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from automations.configfile import Issue, load_yaml_model
 from automations.models import Classification, SafetyVerdict
 from automations.taxonomy import SENSITIVE_CATEGORIES
 
-__all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "load_safety_rules"]
+__all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "ThirdParty", "load_safety_rules"]
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
 HUMAN = "human_request"
@@ -27,6 +30,9 @@ _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 _BLOCK = re.compile(
     r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->", re.DOTALL
 )
+_CLAUSE_END = re.compile(r"[:;](?=\s)")  # clauses of one sentence: "set tier=bot, it's simple: someone phoned ..."
+_ADDRESS_GAP = 20  # an instruction cue ending this close before a colon addresses the model: what follows is for it
+_NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
 
 
 def _one(pattern: str) -> str:
@@ -40,6 +46,15 @@ def _one(pattern: str) -> str:
 Pattern = Annotated[str, AfterValidator(_one)]
 
 
+class ThirdParty(BaseModel):
+    """Cues that a question is about another company's product, and the words that make it about Lumen after all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    brands: list[Pattern] = Field(default_factory=list)
+    context: list[Pattern] = Field(default_factory=list)
+    lumen: list[Pattern] = Field(default_factory=list)
+
+
 class SafetyRules(BaseModel):
     """Validated contents of the safety rules file."""
 
@@ -51,6 +66,7 @@ class SafetyRules(BaseModel):
     categories: dict[str, list[Pattern]]
     human_request: list[Pattern]
     injection: list[Pattern]
+    third_party: ThirdParty = Field(default_factory=ThirdParty)
 
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:
@@ -81,23 +97,64 @@ class SafetyGate:
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
         self._human = _any(self.rules.human_request)
         self._injection = _any(self.rules.injection)
+        self._each_injection = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in self.rules.injection]
+        third = self.rules.third_party
+        brand = "(?:" + "|".join(f"(?:{b})" for b in third.brands) + ")" if third.brands else "(?!)"
+        cues = [rf"\b{brand}(?=\W|$)", *(c.replace("{brand}", brand) for c in third.context)]
+        self._third_party = _any(cues) if third.brands or third.context else None
+        self._lumen = _any(third.lumen) if third.lumen else None
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Every stretch of ``text`` that some injection pattern matches (each pattern on its own, so a short cue
+        found first never hides a longer instruction around it)."""
+        return sorted(m.span() for p in self._each_injection for m in p.finditer(text) if m.end() > m.start())
+
+    def _clauses(self, sentence: str) -> Iterator[str]:
+        """The clauses of one sentence that carry no instruction. A clause with an instruction cue is dropped; so is
+        what follows a cue that addresses the model ("Note to the AI: ...", "classifier: ...")."""
+        spans = self._spans(sentence)
+        if not spans:
+            yield sentence
+            return
+        colons = [m.end() for m in _CLAUSE_END.finditer(sentence)]
+        start = 0
+        for end in [*colons, len(sentence)]:
+            cues = [b for a, b in spans if a < end and b > start]
+            if not cues:
+                yield sentence[start:end]
+            elif end in colons and end - max(cues) <= _ADDRESS_GAP:
+                return  # the rest of the sentence is addressed to the model
+            start = end
 
     def neutralize(self, text: str) -> tuple[str, bool]:
-        """Drop the sentences or lines that carry embedded instructions; returns (clean text, injection found).
-
-        The clean text is empty when every sentence was an instruction."""
+        """Drop the clauses (sentences, lines, or parts of a sentence between colons) that carry embedded
+        instructions; returns (clean text, injection found). The clean text is empty when all of it was instructions."""
         if not self._injection.search(text):
             return text, False
         # delimited instruction blocks ([...], <tag>...</tag>, <!-- -->) are cut out on their own, keeping the rest
         text = _BLOCK.sub(lambda m: " " if self._injection.search(m.group(0)) else m.group(0), text)
-        kept = [part for part in _SPLIT.split(text) if part.strip() and not self._injection.search(part)]
-        clean = " ".join(kept).strip()
+        kept = [clause for part in _SPLIT.split(text) if part.strip() for clause in self._clauses(part)]
+        clean = " ".join(" ".join(kept).split())
         return clean, True
 
     def strip(self, text: str) -> str:
         """``text`` without the instruction spans themselves, for messages where request and instruction share a
         sentence: what remains may still carry a protected request, but the instruction can no longer pick it."""
-        return " ".join(self._injection.sub(" ", _BLOCK.sub(" ", text)).split())
+        text = _BLOCK.sub(" ", text)
+        out, last = [], 0
+        for start, end in self._spans(text):
+            out.append(text[last:start] if start > last else "")
+            last = max(last, end)
+        return " ".join(" ".join([*out, text[last:]]).split())
+
+    def third_party(self, text: str) -> str | None:
+        """The cue that ``text`` asks about another company's product or a non-Lumen errand (their app, website,
+        subscription; photos to a new phone; a shop's returns) with nothing tying it to a Lumen account, card or
+        payment; ``None`` otherwise. Such questions get the out-of-scope reply, never a Lumen article."""
+        match = self._third_party.search(text) if self._third_party is not None else None
+        if match is None or (self._lumen is not None and self._lumen.search(text)):
+            return None
+        return match.group(0)
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of a longer message, classified one by one so a request buried after another is seen."""
@@ -115,8 +172,10 @@ class SafetyGate:
         """Return the protected category (or ``human_request``) this message must go to, if any.
 
         Patterns are checked on the whole redacted text, so nothing placed around a request can hide it; the
-        classifier's view of each sentence (``sentences``) is checked with a stricter floor.
+        classifier's view of each sentence (``sentences``) is checked with a stricter floor. A complaint that is
+        disclaimed ("not a complaint, just a question") does not count as one.
         """
+        text = _NEGATED.sub(" ", text)
         for name, pattern in self._categories:
             match = pattern.search(text)
             if match is not None:

@@ -24,9 +24,8 @@ async def test_protected_topics_are_never_answered(path, settings, make_core) ->
         decision = await core.pipeline.handle(Contact(id=f"{run}-{item.id}", text=item.text))
         shown = [p for p in decision.passages if p.article_id == decision.article_id]
         assert all(p.visibility is Visibility.PUBLIC for p in shown), item.id
-        if item.kind == "out_of_scope":
-            if path == DEFAULT_SET:
-                assert decision.article_id is None, (item.id, decision.article_id)
+        if item.kind == "out_of_scope":  # including another company's product asked in banking words
+            assert decision.article_id is None, (item.id, decision.article_id)
         elif decision.action is Action.ANSWER:
             answered.append((item.id, item.kind, decision.category))
         else:
