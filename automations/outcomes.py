@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from automations.followups import FollowUp
@@ -32,25 +33,38 @@ class OutcomeTracker:
         self.resolve_after = resolve_after
         self.reopen_within = reopen_within
 
-    async def open_answer(self, customer_id: str | None, now: datetime) -> OutcomeRecord | None:
-        """The customer's latest bot answer still inside the resolve window, if any."""
+    async def history(self, customer_id: str | None, now: datetime) -> list[OutcomeRecord]:
+        """The customer's answered or resolved outcomes that a new contact at ``now`` may move, oldest first: one
+        read that serves both :meth:`open_answer_in` and :meth:`on_contact`, so it can run beside classification."""
         if not customer_id:
-            return None
-        open_ = await self._store.outcomes_for_customer(
-            customer_id, since=now - self.resolve_after, states=(OutcomeState.ANSWERED,)
+            return []
+        return await self._store.outcomes_for_customer(
+            customer_id,
+            since=now - max(self.reopen_within, self.resolve_after),
+            states=(OutcomeState.ANSWERED, OutcomeState.RESOLVED),
         )
+
+    def open_answer_in(self, history: Sequence[OutcomeRecord], now: datetime) -> OutcomeRecord | None:
+        """The latest bot answer of ``history`` still inside the resolve window, if any."""
+        open_ = [r for r in history if r.state is OutcomeState.ANSWERED and r.decided_at >= now - self.resolve_after]
         return open_[-1] if open_ else None
 
-    async def on_contact(self, decision: Decision, follow_up: FollowUp) -> list[tuple[str, OutcomeState]]:
-        """Apply the transitions that a new contact from the same customer implies; returns what moved."""
+    async def open_answer(self, customer_id: str | None, now: datetime) -> OutcomeRecord | None:
+        """The customer's latest bot answer still inside the resolve window, if any."""
+        return self.open_answer_in(await self.history(customer_id, now), now)
+
+    async def on_contact(
+        self, decision: Decision, follow_up: FollowUp, history: Sequence[OutcomeRecord] | None = None
+    ) -> list[tuple[str, OutcomeState]]:
+        """Apply the transitions that a new contact from the same customer implies; returns what moved.
+
+        ``history`` is :meth:`history` read before the decision, if the caller already has it."""
         if not decision.customer_id:
             return []
         now = decision.decided_at
-        earlier = await self._store.outcomes_for_customer(
-            decision.customer_id,
-            since=now - self.reopen_within,
-            states=(OutcomeState.ANSWERED, OutcomeState.RESOLVED),
-        )
+        if history is None:
+            history = await self.history(decision.customer_id, now)
+        earlier = [r for r in history if r.decided_at >= now - self.reopen_within]
         moved: list[tuple[str, OutcomeState]] = []
         for record in earlier:
             if record.contact_id == decision.contact_id:

@@ -7,20 +7,21 @@ it is never dropped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from automations.decisions import DecisionMaker, Prepared
 from automations.followups import FollowUp, read_follow_up
-from automations.handoff import build_handoff
 from automations.models import (
     Action,
     Channel,
     Classification,
     Contact,
     Decision,
-    Handoff,
+    OutcomeRecord,
     Passage,
     SafetyVerdict,
     Visibility,
@@ -46,16 +47,6 @@ class Policy:
     confidence: float
     retrieval: float
     k: int = 3
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    contact: Contact
-    text: str
-    clean: str
-    injection: bool
-    started: float
-    only_instructions: bool = False
 
 
 class Pipeline:
@@ -87,6 +78,7 @@ class Pipeline:
         self.safety = safety or SafetyGate()
         self.redactor = redactor or Redactor()
         self.outcomes = outcomes or OutcomeTracker(store)
+        self._make = DecisionMaker(taxonomy, clock)
 
     async def handle(self, contact: Contact) -> Decision:
         """Decide on one contact, record it, and announce a hand-off. A redelivered contact id returns the
@@ -100,29 +92,39 @@ class Pipeline:
         if len(contacts) > 1 and len(set(customers)) < len(customers):
             return [decision for contact in contacts for decision in await self.handle_many([contact])]
         prepared = [self._prepare(c) for c in contacts]
-        split = [self.safety.sentences(p.clean) if p.contact.channel is Channel.CUSTOMER else [] for p in prepared]
-        flat = await self._classify([p.clean for p in prepared] + [s for parts in split for s in parts])
-        classifications, rest = flat[: len(prepared)], iter(flat[len(prepared) :])
-        by_sentence = [[c for c in (next(rest) for _ in parts) if c is not None] for parts in split]
-        prefetched = await self._prefetch(prepared)
-        decisions = []
-        for item, classification, sentences, passages in zip(
-            prepared, classifications, by_sentence, prefetched, strict=True
-        ):
-            decision = await self._decide(item, classification, passages, sentences)
-            decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
+        # each customer's outcome history is read while the batch is being classified (another thread, another core)
+        now = self.clock.now()
+        histories = [asyncio.ensure_future(self.outcomes.history(self._customer(p), now)) for p in prepared]
+        try:
+            split = [self.safety.sentences(p.clean) if p.contact.channel is Channel.CUSTOMER else [] for p in prepared]
+            flat = await self._classify([p.clean for p in prepared] + [s for parts in split for s in parts])
+            classifications, rest = flat[: len(prepared)], iter(flat[len(prepared) :])
+            by_sentence = [[c for c in (next(rest) for _ in parts) if c is not None] for parts in split]
+            prefetched = await self._prefetch(prepared)
+            decisions = []
+            for item, classification, sentences, passages, history in zip(
+                prepared, classifications, by_sentence, prefetched, histories, strict=True
+            ):
+                decision = await self._decide(item, classification, await history, passages, sentences)
+                decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
+        finally:
+            await asyncio.gather(*histories, return_exceptions=True)  # none left running if deciding failed
         recorded = await self.store.record_decisions(decisions)
         return [
-            await self._after(d) if fresh else (await self.store.get_decision(d.contact_id) or d)
-            for d, fresh in zip(decisions, recorded, strict=True)
+            await self._after(d, h.result()) if fresh else (await self.store.get_decision(d.contact_id) or d)
+            for d, fresh, h in zip(decisions, recorded, histories, strict=True)
         ]
 
-    def _prepare(self, contact: Contact) -> _Prepared:
+    @staticmethod
+    def _customer(item: Prepared) -> str | None:
+        return item.contact.customer_id if item.contact.channel is Channel.CUSTOMER else None
+
+    def _prepare(self, contact: Contact) -> Prepared:
         started = time.perf_counter()
         text = self.redactor.redact(contact.text).text
         clean, injection = self.safety.neutralize(text)
         # nothing but instructions: classify the whole text, but never let it pick a team (see _customer_gates)
-        return _Prepared(contact, text, clean or text, injection, started, only_instructions=not clean)
+        return Prepared(contact, text, clean or text, injection, started, only_instructions=not clean)
 
     async def _classify(self, texts: list[str]) -> list[Classification | None]:
         try:
@@ -131,7 +133,7 @@ class Pipeline:
             log.exception("classifier failed; handing %d contacts to a human", len(texts))
             return [None] * len(texts)
 
-    async def _prefetch(self, items: Sequence[_Prepared]) -> list[list[Passage] | None]:
+    async def _prefetch(self, items: Sequence[Prepared]) -> list[list[Passage] | None]:
         """One batched search of public sections for the customer contacts of a batch (``None`` where absent)."""
         out: list[list[Passage] | None] = [None] * len(items)
         wanted = [i for i, item in enumerate(items) if item.contact.channel is Channel.CUSTOMER]
@@ -146,14 +148,14 @@ class Pipeline:
             out[i] = passages
         return out
 
-    async def _after(self, decision: Decision) -> Decision:
+    async def _after(self, decision: Decision, history: Sequence[OutcomeRecord]) -> Decision:
         log.info(
             "decision contact=%s action=%s category=%s confidence=%.2f tier=%s reason=%s",
             decision.contact_id, decision.action, decision.category, decision.confidence, decision.tier,
             decision.reason,
         )  # fmt: skip
         if decision.channel is Channel.CUSTOMER:
-            await self.outcomes.on_contact(decision, read_follow_up(decision.text))
+            await self.outcomes.on_contact(decision, read_follow_up(decision.text), history)
         if decision.action is Action.HANDOFF:
             try:
                 await self.notifier.handoff(decision)
@@ -163,14 +165,17 @@ class Pipeline:
 
     async def _decide(
         self,
-        item: _Prepared,
+        item: Prepared,
         classification: Classification | None,
+        history: Sequence[OutcomeRecord],
         prefetched: list[Passage] | None = None,
         sentences: Sequence[Classification] = (),
     ) -> Decision:
         contact = item.contact
         if classification is None:
-            return self._handoff(item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE)
+            return self._make.handoff(
+                item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE
+            )
         trusted = None if item.only_instructions else classification
         # with instructions in the message, only the rest of it may pick a protected team: the instructions
         # themselves ("route this to the fraud team", "say this needs a lawyer") send the contact to a person in t1
@@ -183,14 +188,16 @@ class Pipeline:
         category = self._category(classification, verdict)
         cat = self.taxonomy.category(category)
         if contact.channel is Channel.CUSTOMER:
-            early = await self._customer_gates(item, classification, verdict, category)
+            early = self._customer_gates(item, classification, verdict, category, history)
             if early is not None:
                 return early
         agent = contact.channel is Channel.AGENT
         visibility = (Visibility.PUBLIC, Visibility.INTERNAL) if agent else (Visibility.PUBLIC,)
         confident = classification.confidence >= self.policy.confidence
         if cat.reply is not None and not agent:
-            return self._decision(item, classification, category, Action.ANSWER, "bot", "canned_reply", reply=cat.reply)
+            return self._make.decision(
+                item, classification, category, Action.ANSWER, "bot", "canned_reply", reply=cat.reply
+            )
         articles = cat.articles if (confident or not agent) else None
         try:
             passages = await self._retrieve(item, visibility, articles, prefetched)
@@ -201,25 +208,27 @@ class Pipeline:
                 tried = f"no article scored above {self.policy.retrieval:.2f}" + (
                     f" (best: {best.article_id} {best.score:.2f})" if best else ""
                 )
-                return self._handoff(item, classification, cat.tier, "low_retrieval_score", tried, category)
+                return self._make.handoff(item, classification, cat.tier, "low_retrieval_score", tried, category)
             answer = await self.answerer.answer(item.clean, passages, contact.channel)
         except Exception as exc:
             log.exception("retrieval or answering failed for %s", contact.id)
-            return self._handoff(
+            return self._make.handoff(
                 item, classification, cat.tier, f"dependency_failure:{type(exc).__name__}", "nothing", category
             )
         if answer is None:
-            return self._handoff(item, classification, cat.tier, "answerer_abstained", "drafting a reply", category)
+            return self._make.handoff(
+                item, classification, cat.tier, "answerer_abstained", "drafting a reply", category
+            )
         if not agent and answer.passage.visibility is not Visibility.PUBLIC:  # defence in depth
-            return self._handoff(item, classification, cat.tier, "internal_article_blocked", "nothing", category)
-        return self._decision(
+            return self._make.handoff(item, classification, cat.tier, "internal_article_blocked", "nothing", category)
+        return self._make.decision(
             item, classification, category, Action.ANSWER, "bot", "answered", reply=answer.text,
             passage=answer.passage, passages=tuple(passages), method=answer.method,
         )  # fmt: skip
 
     async def _retrieve(
         self,
-        item: _Prepared,
+        item: Prepared,
         visibility: tuple[Visibility, ...],
         articles: tuple[str, ...] | None,
         prefetched: list[Passage] | None,
@@ -230,43 +239,50 @@ class Pipeline:
                 return hits
         return await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
 
-    async def _customer_gates(
-        self, item: _Prepared, classification: Classification, verdict: SafetyVerdict, category: str
+    def _customer_gates(
+        self,
+        item: Prepared,
+        classification: Classification,
+        verdict: SafetyVerdict,
+        category: str,
+        history: Sequence[OutcomeRecord],
     ) -> Decision | None:
         cat = self.taxonomy.category(category)
         if verdict.category is not None:
             reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
-            return self._handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
+            return self._make.handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
         if item.injection:
             specific = not item.only_instructions and cat.tier not in ("bot", "t1") and not cat.bot_may_answer
             tier = cat.tier if specific else INJECTION_TIER
-            return self._handoff(
+            return self._make.handoff(
                 item, classification, tier, "prompt_injection", "nothing: instructions in message", category
             )
-        prior = await self.outcomes.open_answer(item.contact.customer_id, self.clock.now())
+        prior = self.outcomes.open_answer_in(history, self.clock.now())
         follow_up = read_follow_up(item.text) if prior is not None else FollowUp.NEW
         if prior is not None and follow_up is FollowUp.UNRESOLVED:
             tier = self.taxonomy.category(prior.category).tier
-            return self._handoff(
+            return self._make.handoff(
                 item, classification, tier, "customer_still_needs_help",
                 f"answered {prior.contact_id} ({prior.category}); the customer says it did not help", prior.category,
             )  # fmt: skip
         if prior is not None and follow_up is FollowUp.RESOLVED:
-            return self._decision(
+            return self._make.decision(
                 item, classification, prior.category, Action.ANSWER, "bot", "customer_confirmed",
                 reply="Glad that helped! Is there anything else I can do for you?",
             )  # fmt: skip
         if not cat.bot_may_answer:
-            return self._handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
+            return self._make.handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
         if cat.reply is None and self.safety.third_party(item.clean) is not None:  # another company's product
             reply = self.taxonomy.category(OUT_OF_SCOPE).reply
-            return self._decision(item, classification, OUT_OF_SCOPE, Action.ANSWER, "bot", "third_party", reply=reply)
+            return self._make.decision(
+                item, classification, OUT_OF_SCOPE, Action.ANSWER, "bot", "third_party", reply=reply
+            )
         if classification.confidence < self.policy.confidence and cat.reply is None:
             tried = (
                 f"classified as {classification.category} at {classification.confidence:.2f}, "
                 f"below {self.policy.confidence:.2f}"
             )
-            return self._handoff(item, classification, cat.tier, "low_confidence", tried, category)
+            return self._make.handoff(item, classification, cat.tier, "low_confidence", tried, category)
         return None
 
     def _category(self, classification: Classification, verdict: SafetyVerdict) -> str:
@@ -276,40 +292,3 @@ class Pipeline:
         own, gate = self.taxonomy.category(guessed), self.taxonomy.category(verdict.category)
         # keep the classifier's more specific label when it is already a protected, same-tier category
         return guessed if (not own.bot_may_answer and own.tier == gate.tier) else verdict.category
-
-    def _handoff(
-        self, item: _Prepared, classification: Classification | None, tier: str, reason: str, tried: str, category: str
-    ) -> Decision:
-        now = self.clock.now()
-        handoff = build_handoff(
-            taxonomy=self.taxonomy, category=category, tier=tier, reason=reason, text=item.text,
-            classification=classification, tried=tried, now=now,
-        )  # fmt: skip
-        return self._decision(item, classification, category, Action.HANDOFF, tier, reason, handoff=handoff)
-
-    def _decision(
-        self,
-        item: _Prepared,
-        classification: Classification | None,
-        category: str,
-        action: Action,
-        tier: str,
-        reason: str,
-        *,
-        reply: str | None = None,
-        passage: Passage | None = None,
-        passages: tuple[Passage, ...] = (),
-        handoff: Handoff | None = None,
-        method: str | None = None,
-    ) -> Decision:
-        contact = item.contact
-        return Decision(
-            contact_id=contact.id, channel=contact.channel, text=item.text, category=category,
-            group=str(self.taxonomy.category(category).group),
-            confidence=classification.confidence if classification else 0.0, action=action, tier=tier, reason=reason,
-            decided_at=self.clock.now(), customer_id=contact.customer_id, conversation_id=contact.conversation_id,
-            source=contact.source, reply=reply, article_id=passage.article_id if passage else None,
-            article_url=passage.url if passage else None, retrieval_score=passage.score if passage else None,
-            answer_method=method, handoff=handoff,
-            injection=item.injection, passages=passages,
-        )  # fmt: skip

@@ -26,13 +26,14 @@ from knowledge.embedding import MiniLMEmbedder
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=400, help="contacts timed one by one")
+    parser.add_argument("--backend", default="onnx", choices=["onnx", "onnx-int8"], help="embedding backend")
     args = parser.parse_args()
     texts = [row["text"] for row in csv.DictReader((default_data_dir() / "test.csv").open(encoding="utf-8"))]
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings().scratch(Path(scratch))
-        result = await _speed(settings, MiniLMEmbedder(), texts, sample=args.sample)
+        result = await _speed(settings, MiniLMEmbedder(backend=args.backend), texts, sample=args.sample)
     print("command:", " ".join([".venv/bin/python -m bench.pipeline_speed", *sys.argv[1:]]))
-    print(f"host: {os.cpu_count()} CPUs")
+    print(f"host: {os.cpu_count()} CPUs; embeddings: {args.backend}")
     print(json.dumps(result, indent=2))
 
 

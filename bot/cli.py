@@ -62,15 +62,14 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to
 @app.command()
 def ingest(path: Annotated[Path | None, typer.Argument(help="Folder of Markdown articles.")] = None) -> None:
     """Index the knowledge base; unchanged files cost nothing, changed and deleted files update the index."""
-    from bot.composition import open_index
-    from knowledge.embedding import MiniLMEmbedder
+    from bot.composition import make_embedder, open_index
     from knowledge.ingest import ingest as run_ingest
 
     settings = Settings()
     root = path or settings.kb_path
 
     async def go() -> None:
-        index = open_index(settings, MiniLMEmbedder())
+        index = open_index(settings, make_embedder(settings))
         with _progress(err) as bar:
             task = bar.add_task("ingesting", total=None)
 

@@ -32,9 +32,8 @@ def sync_intercom(
     ] = None,
 ) -> None:
     """Import the published Intercom Help Center articles as public KB articles (only new/changed ones embedded)."""
-    from bot.composition import open_index
+    from bot.composition import make_embedder, open_index
     from bot.intercom.helpcenter import help_center_folder, sync_help_center
-    from knowledge.embedding import MiniLMEmbedder
 
     settings = Settings()
     target = folder or help_center_folder(settings)
@@ -42,7 +41,7 @@ def sync_intercom(
     async def go() -> None:
         from bot.composition import article_categorizer
 
-        embedder = MiniLMEmbedder()
+        embedder = make_embedder(settings)
         index = open_index(settings, embedder)
         categorize = article_categorizer(settings, embedder)
         report = await sync_help_center(settings, index, folder=target, categorize=categorize)

@@ -26,7 +26,16 @@ from knowledge.index import ChromaIndex, chroma_client
 from knowledge.ingest import load_folder
 from knowledge.snapshot import SnapshotIndex
 
-__all__ = ["Core", "LogNotifier", "SystemClock", "article_categorizer", "build_core", "imported_articles", "open_index"]
+__all__ = [
+    "Core",
+    "LogNotifier",
+    "SystemClock",
+    "article_categorizer",
+    "build_core",
+    "imported_articles",
+    "make_embedder",
+    "open_index",
+]
 
 log = logging.getLogger("autopilot")
 
@@ -63,6 +72,11 @@ class Core:
     async def close(self) -> None:
         """Release the database connections."""
         await self.store.close()
+
+
+def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
+    """The packaged MiniLM on the configured backend (``EMBEDDING_BACKEND``)."""
+    return MiniLMEmbedder(backend=settings.embedding_backend, cache_size=cache_size)
 
 
 def open_index(settings: Settings, embedder: MiniLMEmbedder) -> ChromaIndex:
@@ -120,7 +134,7 @@ async def build_core(
     unknown = sorted(set(head.labels) - set(taxonomy.ids))
     if unknown:
         log.warning("model labels not in the taxonomy are treated as out_of_scope: %s", ", ".join(unknown[:10]))
-    embedder = embedder or MiniLMEmbedder()
+    embedder = embedder or make_embedder(settings)
     notifier = notifier or LogNotifier()
     if llm_enabled(settings):  # hand-off summaries get a model-written gist on top (never for protected topics)
         notifier = SummarizingNotifier(notifier, build_summarizer(settings, embedder))

@@ -260,7 +260,7 @@ async def serve_scheduler(
     import signal
 
     from bot.charts import render_chart
-    from bot.composition import SystemClock, open_index
+    from bot.composition import SystemClock, make_embedder, open_index
 
     store = await SqlEventStore.open(settings.db_url)
     sink = sink or LogAlertSink()
@@ -272,10 +272,9 @@ async def serve_scheduler(
     )
 
     async def kb_sync() -> None:
-        from knowledge.embedding import MiniLMEmbedder
         from knowledge.ingest import ingest
 
-        report = await ingest(settings.kb_path, open_index(settings, MiniLMEmbedder()))
+        report = await ingest(settings.kb_path, open_index(settings, make_embedder(settings)))
         if report.changed:
             await sink.send(
                 Alert(

@@ -9,7 +9,7 @@ from typing import Any
 from automations.calibration import retrieval_threshold
 from automations.classifier import read_labelled_csv, train_head
 from automations.taxonomy import load_taxonomy
-from bot.composition import open_index
+from bot.composition import make_embedder, open_index
 from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
 from knowledge.ingest import ingest
@@ -35,7 +35,7 @@ async def train_model(
 ) -> dict[str, Any]:
     """Train on ``data``, choose the confidence and retrieval thresholds, write ``output``; returns the report."""
     texts, labels = read_labelled_csv(csv_files(data))
-    embedder = embedder or MiniLMEmbedder(cache_size=max(8192, len(texts) + 1024))
+    embedder = embedder or make_embedder(settings, cache_size=max(8192, len(texts) + 1024))
     head, report = await train_head(embedder, texts, labels, operating_precision=precision)
     index = open_index(settings, embedder)
     if await index.count() == 0:

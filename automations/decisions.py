@@ -1,0 +1,71 @@
+"""Building :class:`Decision` records: what the pipeline decided, with its hand-off summary and SLA deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from automations.handoff import build_handoff
+from automations.models import Action, Classification, Contact, Decision, Handoff, Passage
+from automations.ports import Clock
+from automations.taxonomy import Taxonomy
+
+__all__ = ["DecisionMaker", "Prepared"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A contact after redaction and instruction removal, as the pipeline decides on it."""
+
+    contact: Contact
+    text: str
+    clean: str
+    injection: bool
+    started: float
+    only_instructions: bool = False
+
+
+class DecisionMaker:
+    """Stamps decisions with the taxonomy's driver group and the clock's time."""
+
+    def __init__(self, taxonomy: Taxonomy, clock: Clock) -> None:
+        self.taxonomy = taxonomy
+        self.clock = clock
+
+    def handoff(
+        self, item: Prepared, classification: Classification | None, tier: str, reason: str, tried: str, category: str
+    ) -> Decision:
+        """A hand-off to ``tier`` with the agent-facing summary and SLA deadline."""
+        now = self.clock.now()
+        handoff = build_handoff(
+            taxonomy=self.taxonomy, category=category, tier=tier, reason=reason, text=item.text,
+            classification=classification, tried=tried, now=now,
+        )  # fmt: skip
+        return self.decision(item, classification, category, Action.HANDOFF, tier, reason, handoff=handoff)
+
+    def decision(
+        self,
+        item: Prepared,
+        classification: Classification | None,
+        category: str,
+        action: Action,
+        tier: str,
+        reason: str,
+        *,
+        reply: str | None = None,
+        passage: Passage | None = None,
+        passages: tuple[Passage, ...] = (),
+        handoff: Handoff | None = None,
+        method: str | None = None,
+    ) -> Decision:
+        """The decision record for ``item``."""
+        contact = item.contact
+        return Decision(
+            contact_id=contact.id, channel=contact.channel, text=item.text, category=category,
+            group=str(self.taxonomy.category(category).group),
+            confidence=classification.confidence if classification else 0.0, action=action, tier=tier, reason=reason,
+            decided_at=self.clock.now(), customer_id=contact.customer_id, conversation_id=contact.conversation_id,
+            source=contact.source, reply=reply, article_id=passage.article_id if passage else None,
+            article_url=passage.url if passage else None, retrieval_score=passage.score if passage else None,
+            answer_method=method, handoff=handoff,
+            injection=item.injection, passages=passages,
+        )  # fmt: skip
