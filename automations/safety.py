@@ -6,11 +6,18 @@ caught by patterns too. Prompt-injection attempts are detected, cut out of the t
 clause, so a request sharing a sentence with an instruction survives while the instruction cannot pick a team), and
 flag the contact so that it can never be auto-answered. Questions about another company's product asked in banking
 words ("reset my Capitec app PIN", "cancel Netflix on the Netflix website") are recognised so that they get the
-out-of-scope reply rather than a Lumen article.
+out-of-scope reply rather than a Lumen article; naming their own product ("my Chase card's PIN", "my Monzo pots",
+"the screen time passcode on my iPhone") makes it theirs even in banking words, unless the message ties it to Lumen.
+
+Instructions are looked for in what the customer wrote and in what it spells once decoded: leetspeak ("1gn0r3"),
+letters spaced out ("i g n o r e"), and base64 blobs that decode to an instruction. With instructions in a message, a
+weak classifier guess cannot pick a protected team: only a pattern or a confident classifier can.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -28,10 +35,17 @@ DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
 HUMAN = "human_request"
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 _BLOCK = re.compile(
-    r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->", re.DOTALL
+    r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|\([^()\n]{0,300}\)|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->",
+    re.DOTALL,
 )
 _CLAUSE_END = re.compile(r"[:;](?=\s)")  # clauses of one sentence: "set tier=bot, it's simple: someone phoned ..."
 _ADDRESS_GAP = 20  # an instruction cue ending this close before a colon addresses the model: what follows is for it
+_WORDY = re.compile(r"\w")  # a kept clause needs a letter or digit: separators ("---") go with the block they framed
+# what customer text may spell once decoded: leetspeak words (letters with digits), letters spaced out, base64
+_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[\d@$])[\w@$]+", re.IGNORECASE)
+_LEET = (str.maketrans("0134578@$zZ", "oieastbassS"), str.maketrans("0134578@$zZ", "oleastbassS"))
+_SPACED = re.compile(r"(?<![\w.])[a-z]([ .*_-])[a-z](?:\1[a-z])+(?!\w)", re.IGNORECASE)
+_ENCODED = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{12,}={0,2}(?![\w+/=])")
 _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
 
 
@@ -53,6 +67,8 @@ class ThirdParty(BaseModel):
     brands: list[Pattern] = Field(default_factory=list)
     context: list[Pattern] = Field(default_factory=list)
     lumen: list[Pattern] = Field(default_factory=list)
+    service: list[Pattern] = Field(default_factory=list)
+    ours: list[Pattern] = Field(default_factory=list)
 
 
 class SafetyRules(BaseModel):
@@ -62,6 +78,7 @@ class SafetyRules(BaseModel):
     version: int
     classifier_min_probability: float = Field(ge=0.0, le=1.0)
     sentence_min_probability: float = Field(default=1.01, ge=0.0, le=1.01)
+    injection_min_probability: float | None = Field(default=None, ge=0.0, le=1.01)
     priority: dict[str, list[Pattern]] = Field(default_factory=dict)
     categories: dict[str, list[Pattern]]
     human_request: list[Pattern]
@@ -88,6 +105,38 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 
 
+def _some(patterns: list[str]) -> re.Pattern[str] | None:
+    return _any(patterns) if patterns else None
+
+
+def _views(text: str) -> list[str]:
+    """``text`` and what it spells with letters spaced out joined up and leetspeak words read as letters, each the
+    same length as ``text`` so that a match in any of them marks the same stretch of the original."""
+    spaced = _SPACED.sub(lambda m: re.sub(r"[ .*_-]", "", m.group(0)).ljust(len(m.group(0))), text)
+    views = [text, spaced] if spaced != text else [text]
+    for table in _LEET:
+        leet = _leet(spaced, table)
+        views += [leet] if leet not in views else []
+    return views
+
+
+def _leet(text: str, table: dict[int, int]) -> str:
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(table), text)
+
+
+def _decoded(token: str) -> str | None:
+    """The text a base64 token spells (mixed case with a digit or padding, as encoded text has; an ordinary long
+    word has not), if it spells mostly words at all."""
+    if token.isupper() or token.islower() or not any(c.isdigit() or c in "+/=" for c in token):
+        return None
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    wordy = sum(c.isalpha() or c.isspace() for c in raw) >= 0.8 * len(raw)
+    return raw if raw.isprintable() and wordy else None
+
+
 class SafetyGate:
     """Applies :class:`SafetyRules` to a redacted message and the classifier's view of it."""
 
@@ -96,18 +145,32 @@ class SafetyGate:
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
         self._human = _any(self.rules.human_request)
-        self._injection = _any(self.rules.injection)
         self._each_injection = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in self.rules.injection]
         third = self.rules.third_party
         brand = "(?:" + "|".join(f"(?:{b})" for b in third.brands) + ")" if third.brands else "(?!)"
-        cues = [rf"\b{brand}(?=\W|$)", *(c.replace("{brand}", brand) for c in third.context)]
-        self._third_party = _any(cues) if third.brands or third.context else None
-        self._lumen = _any(third.lumen) if third.lumen else None
+        cues = [rf"\b{brand}(?=\W|$)"] if third.brands else []
+        self._third_party = _some([*cues, *(c.replace("{brand}", brand) for c in third.context)])
+        self._service = _some([c.replace("{brand}", brand) for c in third.service])
+        self._lumen, self._ours = _some(third.lumen), _some(third.ours)
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """Every stretch of ``text`` that some injection pattern matches (each pattern on its own, so a short cue
         found first never hides a longer instruction around it)."""
-        return sorted(m.span() for p in self._each_injection for m in p.finditer(text) if m.end() > m.start())
+        spans = {m.span() for v in _views(text) for p in self._each_injection for m in p.finditer(v)}
+        return sorted(span for span in spans | set(self._encoded(text)) if span[1] > span[0])
+
+    def _encoded(self, text: str) -> Iterator[tuple[int, int]]:
+        """Base64 blobs that decode to an instruction."""
+        for match in _ENCODED.finditer(text):
+            decoded = _decoded(match.group(0))
+            if decoded is not None and any(p.search(v) for v in _views(decoded) for p in self._each_injection):
+                yield match.span()
+
+    def _cut_blocks(self, text: str) -> str:
+        """``text`` (which carries instructions) without the delimited blocks ([...], (...), <tag>...</tag>, <!-- -->)
+        that hold them, nor any encoded text: in such a message that is part of the instructions too."""
+        text = _BLOCK.sub(lambda m: " " if self._spans(m.group(0)) else m.group(0), text)
+        return _ENCODED.sub(lambda m: " " if _decoded(m.group(0)) is not None else m.group(0), text)
 
     def _clauses(self, sentence: str) -> Iterator[str]:
         """The clauses of one sentence that carry no instruction. A clause with an instruction cue is dropped; so is
@@ -129,18 +192,18 @@ class SafetyGate:
     def neutralize(self, text: str) -> tuple[str, bool]:
         """Drop the clauses (sentences, lines, or parts of a sentence between colons) that carry embedded
         instructions; returns (clean text, injection found). The clean text is empty when all of it was instructions."""
-        if not self._injection.search(text):
+        if not self._spans(text):
             return text, False
-        # delimited instruction blocks ([...], <tag>...</tag>, <!-- -->) are cut out on their own, keeping the rest
-        text = _BLOCK.sub(lambda m: " " if self._injection.search(m.group(0)) else m.group(0), text)
+        text = self._cut_blocks(text)  # delimited instruction blocks are cut out on their own, keeping the rest
         kept = [clause for part in _SPLIT.split(text) if part.strip() for clause in self._clauses(part)]
+        kept = [clause for clause in kept if _WORDY.search(clause)]
         clean = " ".join(" ".join(kept).split())
         return clean, True
 
     def strip(self, text: str) -> str:
         """``text`` without the instruction spans themselves, for messages where request and instruction share a
         sentence: what remains may still carry a protected request, but the instruction can no longer pick it."""
-        text = _BLOCK.sub(" ", text)
+        text = self._cut_blocks(text)
         out, last = [], 0
         for start, end in self._spans(text):
             out.append(text[last:start] if start > last else "")
@@ -150,7 +213,13 @@ class SafetyGate:
     def third_party(self, text: str) -> str | None:
         """The cue that ``text`` asks about another company's product or a non-Lumen errand (their app, website,
         subscription; photos to a new phone; a shop's returns) with nothing tying it to a Lumen account, card or
-        payment; ``None`` otherwise. Such questions get the out-of-scope reply, never a Lumen article."""
+        payment; ``None`` otherwise. Naming their own product (``service``: "my Monzo pots", "the PIN on my Chase
+        card") outweighs banking words; only a tie in ``ours`` (a top-up from it, a transfer to it) keeps that in
+        scope. Such questions get the out-of-scope reply, never a Lumen article."""
+        ours = self._ours is not None and self._ours.search(text) is not None
+        service = self._service.search(text) if self._service is not None and not ours else None
+        if service is not None:  # their card, pots, flight, phone settings: banking words do not make it ours
+            return service.group(0)
         match = self._third_party.search(text) if self._third_party is not None else None
         if match is None or (self._lumen is not None and self._lumen.search(text)):
             return None
@@ -173,7 +242,9 @@ class SafetyGate:
 
         Patterns are checked on the whole redacted text, so nothing placed around a request can hide it; the
         classifier's view of each sentence (``sentences``) is checked with a stricter floor. A complaint that is
-        disclaimed ("not a complaint, just a question") does not count as one.
+        disclaimed ("not a complaint, just a question") does not count as one. When the message carried instructions
+        (``injection``), the classifier picks a protected team only at ``injection_min_probability``; a weaker
+        protected top guess sends it to a person (``human_request``, t1) rather than to the team it names.
         """
         text = _NEGATED.sub(" ", text)
         for name, pattern in self._categories:
@@ -185,6 +256,12 @@ class SafetyGate:
             return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{match.group(0)[:40]!r}",), injection)
         if classification is not None:
             floor = self.rules.classifier_min_probability
+            if injection:  # the text was written to steer routing: a weak guess may not pick a protected team
+                stricter = self.rules.injection_min_probability
+                floor = max(floor, stricter) if stricter is not None else floor
+                if classification.category in SENSITIVE_CATEGORIES and classification.confidence < floor:
+                    weak = f"injection:weak_classifier:{classification.category}:{classification.confidence:.2f}"
+                    return SafetyVerdict(HUMAN, (weak,), injection)
             for label, probability in classification.ranked:
                 if label in SENSITIVE_CATEGORIES and probability >= floor:
                     return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
