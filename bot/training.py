@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from knowledge.embedding import MiniLMEmbedder
 from knowledge.ingest import ingest
 
 __all__ = ["csv_files", "train_model"]
+
+log = logging.getLogger("autopilot.training")
 
 
 def csv_files(paths: list[Path]) -> list[Path]:
@@ -47,4 +50,10 @@ async def train_model(
     result = asdict(report)
     result["retrieval_threshold"] = threshold
     result["output"] = str(output)
+    if head.threshold > 1.0:
+        result["warning"] = (
+            f"{len(texts)} examples cannot show {precision:.0%} precision with 95 % confidence at any threshold: "
+            "this model hands every contact to a person; add examples and train again"
+        )
+        log.warning("%s", result["warning"])
     return result

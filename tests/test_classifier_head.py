@@ -113,7 +113,9 @@ async def test_thresholds_rise_with_the_precision_target(trained) -> None:  # ty
     _, head, report = trained
     assert set(head.thresholds) == {f"{p:.2f}" for p in PRECISION_TARGETS}
     assert head.thresholds == report.thresholds
-    assert head.thresholds["0.97"] <= head.thresholds["0.98"] <= head.thresholds["0.99"] <= 1.0
+    # 1.01 ("never") where 90 out-of-fold predictions cannot prove the target with 95 % confidence
+    assert head.thresholds["0.97"] <= head.thresholds["0.98"] <= head.thresholds["0.99"] <= 1.01
+    assert head.thresholds["0.97"] <= 1.0
     assert head.threshold == head.thresholds["0.97"]
     assert report.coverage["0.97"] >= report.coverage["0.98"] >= report.coverage["0.99"]
     assert all(0.0 <= v <= 1.0 for v in report.coverage.values())
@@ -151,6 +153,19 @@ def test_threshold_for_a_known_answer() -> None:
     assert threshold_for(confidence, correct, 0.75) == pytest.approx(0.6)
     assert threshold_for(confidence, correct, 0.6) == pytest.approx(0.5)
     assert threshold_for(np.array([0.9], np.float32), np.array([False]), 0.5) == 1.01
+
+
+def test_threshold_for_with_a_lower_confidence_bound() -> None:
+    # all correct: the Wilson lower bound of k/k is k / (k + z^2), which reaches 0.99 only from k = 268 (z = 1.645)
+    confidence = np.linspace(0.99, 0.5, 300, dtype=np.float32)
+    correct = np.ones(300, dtype=bool)
+    correct[-1] = False
+    assert threshold_for(confidence[:20], correct[:20], 0.99) == pytest.approx(0.99 - 0.49 * 19 / 299)
+    assert threshold_for(confidence[:20], correct[:20], 0.99, z=1.645) == 1.01  # 20 hits prove too little
+    strict = threshold_for(confidence, correct, 0.99, z=1.645)
+    assert strict == pytest.approx(confidence[298])  # the wrong one at the end is left out
+    assert strict >= threshold_for(confidence, correct, 0.99)
+    assert threshold_for(confidence[:267], correct[:267], 0.99, z=1.645) == 1.01
 
 
 def test_coverage_at() -> None:

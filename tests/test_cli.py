@@ -219,7 +219,9 @@ def test_train_writes_a_model(home: Path, ingested: subprocess.CompletedProcess[
     assert 0.0 < report["retrieval_threshold"] < 1.0
     head = LinearHead.load(output)
     assert sorted(head.labels) == sorted(wanted)
-    assert 0.0 < head.threshold <= 1.0
+    # 36 examples cannot prove 97 % precision with 95 % confidence: the model hands everything off, and says so
+    assert head.threshold == 1.01
+    assert "hands every contact to a person" in report["warning"]
     assert head.retrieval_threshold == pytest.approx(report["retrieval_threshold"], abs=1e-4)
 
 
