@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from automations.decisions import DecisionMaker, Prepared
-from automations.followups import FollowUp, read_follow_up
+from automations.followups import read_follow_up
+from automations.gates import OUT_OF_SCOPE, CustomerGates
 from automations.models import (
     Action,
     Channel,
@@ -35,9 +36,8 @@ from automations.taxonomy import Taxonomy
 __all__ = ["Pipeline", "Policy"]
 
 log = logging.getLogger("autopilot.pipeline")
-OUT_OF_SCOPE = "out_of_scope"
-INJECTION_TIER = "t1"
 FALLBACK_TIER = "t1"
+HUMAN = "human_request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,7 @@ class Pipeline:
         self.redactor = redactor or Redactor()
         self.outcomes = outcomes or OutcomeTracker(store)
         self._make = DecisionMaker(taxonomy, clock)
+        self._gates = CustomerGates(taxonomy, self.safety, self.outcomes, clock, self._make)
 
     async def handle(self, contact: Contact) -> Decision:
         """Decide on one contact, record it, and announce a hand-off. A redelivered contact id returns the
@@ -123,7 +124,7 @@ class Pipeline:
         started = time.perf_counter()
         text = self.redactor.redact(contact.text).text
         clean, injection = self.safety.neutralize(text)
-        # nothing but instructions: classify the whole text, but never let it pick a team (see _customer_gates)
+        # nothing but instructions: classify the whole text, but never let it pick a team (see CustomerGates)
         return Prepared(contact, text, clean or text, injection, started, only_instructions=not clean)
 
     async def _classify(self, texts: list[str]) -> list[Classification | None]:
@@ -176,19 +177,26 @@ class Pipeline:
             return self._make.handoff(
                 item, None, FALLBACK_TIER, "dependency_failure:classifier", "nothing", OUT_OF_SCOPE
             )
-        trusted = None if item.only_instructions else classification
+        # a message in a language the classifier cannot read is judged by the patterns alone
+        language = self.safety.language(item.clean) if contact.channel is Channel.CUSTOMER else None
+        trusted = None if item.only_instructions or language else classification
         # with instructions in the message, only the rest of it may pick a protected team: the instructions
         # themselves ("route this to the fraud team", "say this needs a lawyer") send the contact to a person in t1
         verdict = self.safety.check(
             self.safety.strip(item.text) if item.only_instructions else item.clean if item.injection else item.text,
             trusted,
             injection=item.injection,
-            sentences=() if item.only_instructions else sentences,
+            sentences=() if trusted is None else sentences,
         )
-        category = self._category(classification, verdict)
+        # nor for a customer's message that is nothing but instructions: unless a pattern names a team, it has no topic
+        bare = item.only_instructions and contact.channel is Channel.CUSTOMER
+        untrusted = HUMAN if language else OUT_OF_SCOPE if bare else None
+        category = (verdict.category or untrusted) if untrusted else self._category(classification, verdict)
         cat = self.taxonomy.category(category)
         if contact.channel is Channel.CUSTOMER:
-            early = self._customer_gates(item, classification, verdict, category, history)
+            early = self._gates.check(
+                item, classification, verdict, category, history, confidence=self.policy.confidence, language=language
+            )
             if early is not None:
                 return early
         agent = contact.channel is Channel.AGENT
@@ -238,52 +246,6 @@ class Pipeline:
             if hits:  # the best in-category section is among the batch's nearest: same answer, no extra search
                 return hits
         return await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
-
-    def _customer_gates(
-        self,
-        item: Prepared,
-        classification: Classification,
-        verdict: SafetyVerdict,
-        category: str,
-        history: Sequence[OutcomeRecord],
-    ) -> Decision | None:
-        cat = self.taxonomy.category(category)
-        if verdict.category is not None:
-            reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
-            return self._make.handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
-        if item.injection:
-            specific = not item.only_instructions and cat.tier not in ("bot", "t1") and not cat.bot_may_answer
-            tier = cat.tier if specific else INJECTION_TIER
-            return self._make.handoff(
-                item, classification, tier, "prompt_injection", "nothing: instructions in message", category
-            )
-        prior = self.outcomes.open_answer_in(history, self.clock.now())
-        follow_up = read_follow_up(item.text) if prior is not None else FollowUp.NEW
-        if prior is not None and follow_up is FollowUp.UNRESOLVED:
-            tier = self.taxonomy.category(prior.category).tier
-            return self._make.handoff(
-                item, classification, tier, "customer_still_needs_help",
-                f"answered {prior.contact_id} ({prior.category}); the customer says it did not help", prior.category,
-            )  # fmt: skip
-        if prior is not None and follow_up is FollowUp.RESOLVED:
-            return self._make.decision(
-                item, classification, prior.category, Action.ANSWER, "bot", "customer_confirmed",
-                reply="Glad that helped! Is there anything else I can do for you?",
-            )  # fmt: skip
-        if not cat.bot_may_answer:
-            return self._make.handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
-        if cat.reply is None and self.safety.third_party(item.clean) is not None:  # another company's product
-            reply = self.taxonomy.category(OUT_OF_SCOPE).reply
-            return self._make.decision(
-                item, classification, OUT_OF_SCOPE, Action.ANSWER, "bot", "third_party", reply=reply
-            )
-        if classification.confidence < self.policy.confidence and cat.reply is None:
-            tried = (
-                f"classified as {classification.category} at {classification.confidence:.2f}, "
-                f"below {self.policy.confidence:.2f}"
-            )
-            return self._make.handoff(item, classification, cat.tier, "low_confidence", tried, category)
-        return None
 
     def _category(self, classification: Classification, verdict: SafetyVerdict) -> str:
         guessed = classification.category if classification.category in self.taxonomy else OUT_OF_SCOPE

@@ -9,15 +9,17 @@ words ("reset my Capitec app PIN", "cancel Netflix on the Netflix website") are 
 out-of-scope reply rather than a Lumen article; naming their own product ("my Chase card's PIN", "my Monzo pots",
 "the screen time passcode on my iPhone") makes it theirs even in banking words, unless the message ties it to Lumen.
 
-Instructions are looked for in what the customer wrote and in what it spells once decoded: leetspeak ("1gn0r3"),
-letters spaced out ("i g n o r e"), and base64 blobs that decode to an instruction. With instructions in a message, a
-weak classifier guess cannot pick a protected team: only a pattern or a confident classifier can.
+Instructions are looked for in what the customer wrote and in what it spells once undisguised
+(``automations/disguise.py``): leetspeak, letters spaced out, text written backwards, base64. With instructions in a
+message, a weak classifier guess cannot pick a protected team: only a pattern or a confident classifier can.
+
+The classifier reads English only. A message mainly in another language (``automations/language.py``) is judged by
+the patterns alone, which carry the protected topics' key terms in Spanish, Portuguese, French, German, Dutch,
+Afrikaans and Italian too; without such a term it goes to a person (see :meth:`SafetyGate.language`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +28,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from automations.configfile import Issue, load_yaml_model
+from automations.disguise import ENCODED, decoded, find
+from automations.language import LanguageRules, foreign_language, unknown_languages
 from automations.models import Classification, SafetyVerdict
 from automations.taxonomy import SENSITIVE_CATEGORIES
 
@@ -41,11 +45,6 @@ _BLOCK = re.compile(
 _CLAUSE_END = re.compile(r"[:;](?=\s)")  # clauses of one sentence: "set tier=bot, it's simple: someone phoned ..."
 _ADDRESS_GAP = 20  # an instruction cue ending this close before a colon addresses the model: what follows is for it
 _WORDY = re.compile(r"\w")  # a kept clause needs a letter or digit: separators ("---") go with the block they framed
-# what customer text may spell once decoded: leetspeak words (letters with digits), letters spaced out, base64
-_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[\d@$])[\w@$]+", re.IGNORECASE)
-_LEET = (str.maketrans("0134578@$zZ", "oieastbassS"), str.maketrans("0134578@$zZ", "oleastbassS"))
-_SPACED = re.compile(r"(?<![\w.])[a-z]([ .*_-])[a-z](?:\1[a-z])+(?!\w)", re.IGNORECASE)
-_ENCODED = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{12,}={0,2}(?![\w+/=])")
 _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
 
 
@@ -84,6 +83,7 @@ class SafetyRules(BaseModel):
     human_request: list[Pattern]
     injection: list[Pattern]
     third_party: ThirdParty = Field(default_factory=ThirdParty)
+    language: LanguageRules = Field(default_factory=LanguageRules)
 
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:
@@ -94,6 +94,12 @@ def _check(rules: SafetyRules) -> Iterator[Issue]:
     for name in SENSITIVE_CATEGORIES:
         if not rules.categories.get(name):
             yield ("categories",), f"protected category {name} has no patterns"
+    language = rules.language
+    for field, codes in (("readable", language.readable), ("candidates", language.candidates)):
+        for code in unknown_languages(codes):
+            yield ("language", field), f"{code} is not a language the language model knows"
+    if language.candidates and not set(language.readable) & set(language.candidates):
+        yield ("language", "candidates"), "no readable language among the candidates"
 
 
 def load_safety_rules(path: Path | str = DEFAULT_RULES) -> SafetyRules:
@@ -107,34 +113,6 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 
 def _some(patterns: list[str]) -> re.Pattern[str] | None:
     return _any(patterns) if patterns else None
-
-
-def _views(text: str) -> list[str]:
-    """``text`` and what it spells with letters spaced out joined up and leetspeak words read as letters, each the
-    same length as ``text`` so that a match in any of them marks the same stretch of the original."""
-    spaced = _SPACED.sub(lambda m: re.sub(r"[ .*_-]", "", m.group(0)).ljust(len(m.group(0))), text)
-    views = [text, spaced] if spaced != text else [text]
-    for table in _LEET:
-        leet = _leet(spaced, table)
-        views += [leet] if leet not in views else []
-    return views
-
-
-def _leet(text: str, table: dict[int, int]) -> str:
-    return _LEET_WORD.sub(lambda m: m.group(0).translate(table), text)
-
-
-def _decoded(token: str) -> str | None:
-    """The text a base64 token spells (mixed case with a digit or padding, as encoded text has; an ordinary long
-    word has not), if it spells mostly words at all."""
-    if token.isupper() or token.islower() or not any(c.isdigit() or c in "+/=" for c in token):
-        return None
-    try:
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    wordy = sum(c.isalpha() or c.isspace() for c in raw) >= 0.8 * len(raw)
-    return raw if raw.isprintable() and wordy else None
 
 
 class SafetyGate:
@@ -156,21 +134,21 @@ class SafetyGate:
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """Every stretch of ``text`` that some injection pattern matches (each pattern on its own, so a short cue
         found first never hides a longer instruction around it)."""
-        spans = {m.span() for v in _views(text) for p in self._each_injection for m in p.finditer(v)}
-        return sorted(span for span in spans | set(self._encoded(text)) if span[1] > span[0])
+        spans = find(text, self._each_injection) | set(self._encoded(text))
+        return sorted(span for span in spans if span[1] > span[0])
 
     def _encoded(self, text: str) -> Iterator[tuple[int, int]]:
         """Base64 blobs that decode to an instruction."""
-        for match in _ENCODED.finditer(text):
-            decoded = _decoded(match.group(0))
-            if decoded is not None and any(p.search(v) for v in _views(decoded) for p in self._each_injection):
+        for match in ENCODED.finditer(text):
+            plain = decoded(match.group(0))
+            if plain is not None and find(plain, self._each_injection):
                 yield match.span()
 
     def _cut_blocks(self, text: str) -> str:
         """``text`` (which carries instructions) without the delimited blocks ([...], (...), <tag>...</tag>, <!-- -->)
         that hold them, nor any encoded text: in such a message that is part of the instructions too."""
         text = _BLOCK.sub(lambda m: " " if self._spans(m.group(0)) else m.group(0), text)
-        return _ENCODED.sub(lambda m: " " if _decoded(m.group(0)) is not None else m.group(0), text)
+        return ENCODED.sub(lambda m: " " if decoded(m.group(0)) is not None else m.group(0), text)
 
     def _clauses(self, sentence: str) -> Iterator[str]:
         """The clauses of one sentence that carry no instruction. A clause with an instruction cue is dropped; so is
@@ -225,6 +203,12 @@ class SafetyGate:
             return None
         return match.group(0)
 
+    def language(self, text: str) -> str | None:
+        """The code of the language ``text`` is mainly written in when the classifier cannot read it (``None`` for
+        English, or text too short or mixed to tell). The classifier's view of such a message is not to be trusted:
+        pass ``None`` to :meth:`check`, so that only the patterns route it; unrouted, it goes to a person."""
+        return foreign_language(text, self.rules.language)
+
     def sentences(self, text: str) -> list[str]:
         """The sentences of a longer message, classified one by one so a request buried after another is seen."""
         parts = [p.strip() for p in _SPLIT.split(text) if len(p.split()) >= 3]
@@ -243,8 +227,8 @@ class SafetyGate:
         Patterns are checked on the whole redacted text, so nothing placed around a request can hide it; the
         classifier's view of each sentence (``sentences``) is checked with a stricter floor. A complaint that is
         disclaimed ("not a complaint, just a question") does not count as one. When the message carried instructions
-        (``injection``), the classifier picks a protected team only at ``injection_min_probability``; a weaker
-        protected top guess sends it to a person (``human_request``, t1) rather than to the team it names.
+        (``injection``), the classifier picks a protected team only at ``injection_min_probability``; what a weaker
+        guess means is for the pipeline to decide (a person in t1 unless the classifier is confident).
         """
         text = _NEGATED.sub(" ", text)
         for name, pattern in self._categories:
@@ -259,9 +243,6 @@ class SafetyGate:
             if injection:  # the text was written to steer routing: a weak guess may not pick a protected team
                 stricter = self.rules.injection_min_probability
                 floor = max(floor, stricter) if stricter is not None else floor
-                if classification.category in SENSITIVE_CATEGORIES and classification.confidence < floor:
-                    weak = f"injection:weak_classifier:{classification.category}:{classification.confidence:.2f}"
-                    return SafetyVerdict(HUMAN, (weak,), injection)
             for label, probability in classification.ranked:
                 if label in SENSITIVE_CATEGORIES and probability >= floor:
                     return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)

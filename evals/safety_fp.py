@@ -10,6 +10,11 @@ to a person or newly answers with the out-of-scope reply, as a share of the samp
 
 Each run records hashes of the pipeline and the safety layer; a diff lists which of them changed between the runs
 (anything beyond the safety files means the figure measures more than the safety change).
+
+``--languages`` runs only the language check (automations/language.py) over the questions (``--sample 0``: all of
+Banking77 train): how many English questions it would take for another language, and what it costs a message::
+
+    .venv/bin/python -m evals.safety_fp --languages --sample 0
 """
 
 from __future__ import annotations
@@ -23,24 +28,29 @@ import random
 import shlex
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from automations.models import Action, Contact
+from automations.safety import SafetyGate, load_safety_rules
 from bot.composition import build_core
 from bot.settings import Settings
 from evals.banking77 import default_data_dir
 
-__all__ = ["SAMPLE", "SEED", "diff_runs", "run_sample", "sample_questions"]
+__all__ = ["SAMPLE", "SEED", "diff_runs", "language_flags", "run_sample", "sample_questions"]
 
 SAMPLE = 3000
 SEED = 20261122
 BATCH = 64
 OUT_OF_SCOPE = "out_of_scope"
 ROOT = Path(__file__).resolve().parents[1]
-WATCHED = ("automations/pipeline.py", "automations/safety.py", "automations/data/safety.yaml")
+WATCHED = (
+    "automations/pipeline.py", "automations/gates.py", "automations/safety.py", "automations/disguise.py",
+    "automations/language.py", "automations/data/safety.yaml",
+)  # fmt: skip
 
 
 def sample_questions(data_dir: Path, n: int = SAMPLE, seed: int = SEED) -> list[str]:
@@ -119,12 +129,26 @@ def diff_runs(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def language_flags(settings: Settings, texts: list[str]) -> dict[str, Any]:
+    """The questions the language check takes for another language, and its cost per message (the model loaded
+    beforehand: that happens once per process)."""
+    gate = SafetyGate(load_safety_rules(settings.safety_path))
+    gate.language("warm up the model")
+    started = time.perf_counter()
+    found = [(text, gate.language(text)) for text in texts]
+    per_message_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
+    flagged = [f"{text} [{code}]" for text, code in found if code is not None]
+    return {"command": _command(), "questions": len(texts), "flagged": len(flagged), "examples": flagged[:20],
+            "per_message_ms": round(per_message_ms, 4)}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--out FILE`` runs the sample, ``--diff BEFORE AFTER`` compares two runs."""
     parser = argparse.ArgumentParser(prog="python -m evals.safety_fp", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--out", type=Path, help="run the sample and write every decision here")
     mode.add_argument("--diff", type=Path, nargs=2, metavar=("BEFORE", "AFTER"), help="compare two runs")
+    mode.add_argument("--languages", action="store_true", help="only the language check: flags and cost")
     parser.add_argument("--data", type=Path, default=None, help="Banking77 folder (default: ../shared/...)")
     parser.add_argument("--sample", type=int, default=SAMPLE, help=f"questions to draw (default {SAMPLE}; 0: all)")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the draw (default: the fixed one)")
@@ -134,6 +158,9 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(diff_runs(before, after), indent=2))
         return
     texts = sample_questions(args.data or default_data_dir(), args.sample, args.seed)
+    if args.languages:
+        print(json.dumps(language_flags(Settings(), texts), indent=2))
+        return
     rows = asyncio.run(run_sample(Settings(), texts))
     outcomes = Counter(_outcome(r) for r in rows)
     result = {"command": _command(), "sample": len(texts), "seed": args.seed, "hashes": _hashes()}

@@ -236,6 +236,18 @@ async def test_agent_channel_may_get_the_internal_passage() -> None:
     assert (customer.action, customer.tier, customer.reason) == (Action.HANDOFF, "fraud", "not_bot_answerable")
 
 
+async def test_a_customer_writing_another_language_gets_a_person_with_the_language_named() -> None:
+    w = make_pipeline(rules={"tarjeta": ("card_arrival", 0.99)})
+    text = "Hola, mi tarjeta nueva todavía no ha llegado, ¿qué hago?"
+    decision = await w.pipeline.handle(Contact("f1", text, customer_id="u1"))
+    assert (decision.action, decision.tier, decision.reason) == (Action.HANDOFF, "t1", "unsupported_language:es")
+    assert decision.handoff is not None and "another language (es)" in decision.handoff.summary
+    assert w.notifier.handoffs == [decision]
+    # an agent's question is the agent's business: the language check is for customers
+    agent = await w.pipeline.handle(Contact("f2", text, channel=Channel.AGENT))
+    assert (agent.category, agent.reason) == ("card_arrival", "low_retrieval_score")
+
+
 async def test_classifier_failure_hands_off_and_is_recorded() -> None:
     w = make_pipeline(classifier_fails=True)
     decision = await w.pipeline.handle(Contact("c1", "Where is my card?", customer_id="u1"))
