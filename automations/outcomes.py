@@ -49,10 +49,6 @@ class OutcomeTracker:
         open_ = [r for r in history if r.state is OutcomeState.ANSWERED and r.decided_at >= now - self.resolve_after]
         return open_[-1] if open_ else None
 
-    async def open_answer(self, customer_id: str | None, now: datetime) -> OutcomeRecord | None:
-        """The customer's latest bot answer still inside the resolve window, if any."""
-        return self.open_answer_in(await self.history(customer_id, now), now)
-
     async def on_contact(
         self, decision: Decision, follow_up: FollowUp, history: Sequence[OutcomeRecord] | None = None
     ) -> list[tuple[str, OutcomeState]]:

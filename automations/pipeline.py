@@ -30,14 +30,13 @@ from automations.models import (
 from automations.outcomes import OutcomeTracker
 from automations.ports import Answerer, Classifier, Clock, EventStore, KnowledgeIndex, Notifier
 from automations.redaction import Redactor
-from automations.safety import SafetyGate
+from automations.safety import HUMAN, SafetyGate
 from automations.taxonomy import Taxonomy
 
 __all__ = ["Pipeline", "Policy"]
 
 log = logging.getLogger("autopilot.pipeline")
 FALLBACK_TIER = "t1"
-HUMAN = "human_request"
 
 
 @dataclass(frozen=True, slots=True)
