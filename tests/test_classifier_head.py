@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 
 from automations.classifier.head import LinearHead, softmax
 from automations.classifier.model import EmbeddingClassifier
-from automations.classifier.ngrams import fit_ngram_head
+from automations.classifier.ngrams import DIRECT_BELOW, fit_ngram_head
 from automations.classifier.training import MIX_GRID, PRECISION_TARGETS, coverage_at, threshold_for, train_head
 from automations.fakes import HashEmbedder
+
+SHARED_TEST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "banking77" / "test.csv"
 
 
 def words(text: str) -> list[str]:
@@ -228,3 +231,15 @@ async def test_training_mixes_in_ngrams_by_validation_log_loss() -> None:
     only_embeddings, plain = await train_head(embedder, texts, labels, grid=(1.0,), folds=5, ngram_c=None)
     assert only_embeddings.ngrams is None and plain.mix == 1.0 and plain.mix_nll == {}
     assert report.oof_nll <= plain.oof_nll + 1e-6
+
+
+def test_direct_ngram_scoring_matches_scikit_learns_transform() -> None:
+    """Small batches skip ``TfidfVectorizer.transform``; the shipped model's n-gram scores must not change."""
+    ngrams = LinearHead.load(Path(__file__).resolve().parents[1] / "evals" / "models" / "default").ngrams
+    assert ngrams is not None
+    texts = [row["text"] for row in csv.DictReader(SHARED_TEST.open(encoding="utf-8"))][:400]
+    texts += ["", "!!!", "zzzz qqqq", "TOP UP top-up topup", "card card card card"]  # empty, unknown, repeated terms
+    assert len(texts) >= DIRECT_BELOW
+    direct = np.concatenate([ngrams.scores(texts[i : i + 1]) for i in range(len(texts))])
+    np.testing.assert_allclose(direct, ngrams.scores(texts), atol=1e-4)
+    assert ngrams.scores([]).shape == (0, len(ngrams.bias))
