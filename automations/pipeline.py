@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from automations.decisions import DecisionMaker, Prepared
-from automations.followups import read_follow_up
+from automations.followups import FollowUp, read_follow_up
 from automations.gates import OUT_OF_SCOPE, CustomerGates
 from automations.models import (
     Action,
@@ -92,9 +92,14 @@ class Pipeline:
         if len(contacts) > 1 and len(set(customers)) < len(customers):
             return [decision for contact in contacts for decision in await self.handle_many([contact])]
         prepared = [self._prepare(c) for c in contacts]
-        # each customer's outcome history is read while the batch is being classified (another thread, another core)
         now = self.clock.now()
-        histories = [asyncio.ensure_future(self.outcomes.history(self._customer(p), now)) for p in prepared]
+        # a customer's outcome history changes a decision only when the message reads as a follow-up to an answer
+        # ("that fixed it", "still not working"): only then is it read first, while the batch is classified
+        early = {
+            i: asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
+            for i, p in enumerate(prepared)
+            if read_follow_up(p.text) is not FollowUp.NEW
+        }
         try:
             split = [self.safety.sentences(p.clean) if p.contact.channel is Channel.CUSTOMER else [] for p in prepared]
             flat = await self._classify([p.clean for p in prepared] + [s for parts in split for s in parts])
@@ -102,14 +107,21 @@ class Pipeline:
             by_sentence = [[c for c in (next(rest) for _ in parts) if c is not None] for parts in split]
             prefetched = await self._prefetch(prepared)
             decisions = []
-            for item, classification, sentences, passages, history in zip(
-                prepared, classifications, by_sentence, prefetched, histories, strict=True
+            for i, (item, classification, sentences, passages) in enumerate(
+                zip(prepared, classifications, by_sentence, prefetched, strict=True)
             ):
-                decision = await self._decide(item, classification, await history, passages, sentences)
+                history = await early[i] if i in early else ()
+                decision = await self._decide(item, classification, history, passages, sentences)
                 decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
         finally:
-            await asyncio.gather(*histories, return_exceptions=True)  # none left running if deciding failed
-        recorded = await self.store.record_decisions(decisions)
+            await asyncio.gather(*early.values(), return_exceptions=True)  # none left running if deciding failed
+        # everyone else's history, for the outcome transitions announced after the write, is read beside the write
+        histories = [early.get(i) or asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
+                     for i, p in enumerate(prepared)]  # fmt: skip
+        try:
+            recorded = await self.store.record_decisions(decisions)
+        finally:
+            await asyncio.gather(*histories, return_exceptions=True)
         return [
             await self._after(d, h.result()) if fresh else (await self.store.get_decision(d.contact_id) or d)
             for d, fresh, h in zip(decisions, recorded, histories, strict=True)
