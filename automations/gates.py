@@ -11,7 +11,7 @@ from automations.followups import FollowUp, read_follow_up
 from automations.models import Action, Classification, Decision, OutcomeRecord, SafetyVerdict
 from automations.outcomes import OutcomeTracker
 from automations.ports import Clock
-from automations.safety import SafetyGate
+from automations.safety import HUMAN, SafetyGate
 from automations.taxonomy import Taxonomy
 
 __all__ = ["INJECTION_TIER", "LANGUAGE_TIER", "OUT_OF_SCOPE", "CustomerGates"]
@@ -50,7 +50,12 @@ class CustomerGates:
         written in when the classifier cannot read it (see :meth:`SafetyGate.language`).
         """
         cat = self.taxonomy.category(category)
-        if verdict.category is not None:
+        prior = self.outcomes.open_answer_in(history, self.clock.now())
+        follow_up = read_follow_up(item.text) if prior is not None else FollowUp.NEW
+        # a thank-you for an open answer asks for no one: the classifier's guess of a request for a person on a few
+        # words of thanks yields to the follow-up reading (a request in so many words, a pattern, still wins)
+        guessed = verdict.category == HUMAN and all(r.startswith("classifier:") for r in verdict.reasons)
+        if verdict.category is not None and not (guessed and follow_up is FollowUp.RESOLVED):
             reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
             return self._make.handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
         if item.injection:  # only a confident classifier reading the rest of the message may pick the team
@@ -65,8 +70,6 @@ class CustomerGates:
                 item, classification, LANGUAGE_TIER, f"unsupported_language:{language}",
                 f"nothing: the message is in another language ({language})", category,
             )  # fmt: skip
-        prior = self.outcomes.open_answer_in(history, self.clock.now())
-        follow_up = read_follow_up(item.text) if prior is not None else FollowUp.NEW
         if prior is not None and follow_up is FollowUp.UNRESOLVED:
             tier = self.taxonomy.category(prior.category).tier
             return self._make.handoff(

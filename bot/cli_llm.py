@@ -48,14 +48,16 @@ def register(eval_app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     ) -> None:
         """Calibrate the grounding check on dev, report it on test, and measure the LLM answerer when one is set."""
+        from bot.composition import make_embedder
         from bot.llm import DEFAULT_POLICY
         from evals.answers import DATA, run_answers
-        from knowledge.embedding import MiniLMEmbedder
+
+        settings = Settings()
 
         result = asyncio.run(
             run_answers(
-                Settings(),
-                MiniLMEmbedder(),
+                settings,
+                make_embedder(settings),
                 dev=dev or DATA / "grounding_dev.jsonl",
                 test=test or DATA / "grounding_test.jsonl",
                 target=target,

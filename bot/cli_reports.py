@@ -92,7 +92,7 @@ def insights(
     """Rank automation candidates (hours and cost saved) and cluster knowledge-base gaps."""
     from automations.reports.insights import automation_candidates, kb_gaps
     from automations.taxonomy import load_taxonomy
-    from knowledge.embedding import MiniLMEmbedder
+    from bot.composition import make_embedder
 
     settings = Settings()
     span = _period(period, settings)
@@ -103,7 +103,7 @@ def insights(
         cands = await automation_candidates(
             engine, span, now=now, costs=_costs(settings), protected=protected, target_automation=target, limit=limit
         )
-        return cands, await kb_gaps(engine, span, MiniLMEmbedder(), limit=limit)
+        return cands, await kb_gaps(engine, span, make_embedder(settings), limit=limit)
 
     candidates, gaps = _with_engine(settings, work)
     if as_json:

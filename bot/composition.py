@@ -75,7 +75,7 @@ class Core:
 
 
 def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
-    """The packaged MiniLM on the configured backend (``EMBEDDING_BACKEND``)."""
+    """The packaged MiniLM on the configured backend (``EMBEDDING_BACKEND``, int8 ONNX by default)."""
     return MiniLMEmbedder(backend=settings.embedding_backend, cache_size=cache_size)
 
 
@@ -139,7 +139,14 @@ async def build_core(
     if llm_enabled(settings):  # hand-off summaries get a model-written gist on top (never for protected topics)
         notifier = SummarizingNotifier(notifier, build_summarizer(settings, embedder))
     classifier = EmbeddingClassifier(embedder, head)
-    index: ChromaIndex | SnapshotIndex = open_index(settings, embedder)
+    chroma = open_index(settings, embedder)
+    stale = await chroma.mismatched()
+    if stale:
+        log.warning(
+            "%d knowledge-base sections were embedded with other embeddings than EMBEDDING_BACKEND=%s gives;"
+            " run `autopilot kb ingest` to re-embed them", stale, settings.embedding_backend,
+        )  # fmt: skip
+    index: ChromaIndex | SnapshotIndex = chroma
     if settings.index_snapshot_s > 0:  # searches from an in-memory copy, re-read at most this often
         index = SnapshotIndex(index, embedder, max_age_s=settings.index_snapshot_s)
     store = await SqlEventStore.open(settings.db_url)

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, alias="CHROMA_HOST")
     chroma_port: int = Field(default=8000, alias="CHROMA_PORT")
     chroma_path: Path | None = Field(default=None, alias="CHROMA_PATH")
-    embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(default="onnx", alias="EMBEDDING_BACKEND")
+    embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(default="onnx-int8", alias="EMBEDDING_BACKEND")
     index_snapshot_s: float = Field(default=60.0, ge=0, alias="INDEX_SNAPSHOT_S")
     kb_path: Path = Field(default=DEFAULT_KB, alias="KB_PATH")
     model_dir: Path = Field(default=DEFAULT_MODEL, alias="MODEL_DIR")

@@ -29,7 +29,7 @@ from automations.models import Action, Contact
 from automations.ports import Embedder
 from automations.taxonomy import load_taxonomy
 from bot.batch import DEFAULT_BATCH
-from bot.composition import build_core, open_index
+from bot.composition import build_core, make_embedder, open_index
 from bot.settings import Settings
 from evals.report import write_reports
 from knowledge.embedding import MiniLMEmbedder, stored_embeddings
@@ -209,7 +209,7 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
     data = data or default_data_dir()
     train_x, train_y = read_labelled_csv([data / "train.csv"])
     test_x, test_y = read_labelled_csv([data / "test.csv"])
-    embedder = MiniLMEmbedder(cache_size=len(train_x) + len(test_x) + 4096)
+    embedder = make_embedder(settings, cache_size=len(train_x) + len(test_x) + 4096)
     _, embed_seconds = await stored_embeddings(embedder, train_x)  # embedded once, then read from disk
     await stored_embeddings(embedder, test_x)
     start = time.perf_counter()
@@ -251,7 +251,8 @@ async def run_banking77(settings: Settings, *, data: Path | None = None, out: Pa
 
 async def fast_guard(write: bool = False) -> int:
     """Run the fast guard against ``banking77-fast.json``; 1 on a regression, else 0 (``write``: record, always 0)."""
-    result = await run_fast(Settings(), MiniLMEmbedder())
+    settings = Settings()
+    result = await run_fast(settings, make_embedder(settings))
     failed = regressions(result, _committed("banking77-fast"))
     if write:
         write_reports(result, COMMITTED, name="banking77-fast", title="Banking77 fast regression guard")

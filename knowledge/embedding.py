@@ -41,9 +41,10 @@ DEFAULT_CACHE = Path.home() / ".cache" / "support-autopilot"
 class MiniLMEmbedder:
     """The :class:`~automations.ports.Embedder` used in production: 384-dimensional unit vectors.
 
-    ``backend="onnx"`` (the default) runs an ONNX export of the packaged weights under ONNX Runtime;
-    ``backend="torch"`` runs sentence-transformers. Both give the same vectors (tested to 1e-5).
-    ``backend="onnx-int8"`` runs a dynamically int8-quantised copy of the export (close to, not equal to, the others).
+    ``backend="onnx-int8"`` (the default) runs a dynamically int8-quantised ONNX export of the packaged weights under
+    ONNX Runtime: about 2.5 times faster than float on a CPU, vectors within about 0.01 cosine of the float ones.
+    ``backend="onnx"`` runs the float export and ``backend="torch"`` sentence-transformers; those two give the same
+    vectors (tested to 1e-5).
     """
 
     def __init__(
@@ -51,7 +52,7 @@ class MiniLMEmbedder:
         *,
         cache_size: int = 8192,
         batch_size: int = 64,
-        backend: str = "onnx",
+        backend: str = "onnx-int8",
         cache_dir: Path | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -2,11 +2,16 @@
 
 Embeddings are always computed by our own :class:`~automations.ports.Embedder` and passed in; the collection is
 created with no embedding function, so Chroma's default (which downloads a model) can never run.
+
+Each section records which embeddings it was indexed with (``embedding``: ``float`` or ``int8``). Sections indexed
+with other embeddings than the ones this process queries with report a stale digest, so the next ingest re-embeds
+them instead of leaving float and int8 vectors mixed; until then a warning says so at start-up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +20,19 @@ from automations.models import Passage, Visibility
 from automations.ports import Embedder
 from knowledge.articles import Article
 
-__all__ = ["COLLECTION", "ChromaIndex", "chroma_client"]
+__all__ = ["COLLECTION", "ChromaIndex", "chroma_client", "embedding_kind"]
 
 COLLECTION = "kb_sections"
 _SEP = "|"
+_STALE = "stale:"
+log = logging.getLogger(__name__)
+
+
+def embedding_kind(embedder: Embedder) -> str:
+    """``int8`` for the quantised MiniLM, else ``float`` (the ONNX and torch backends give the same vectors).
+
+    Sections indexed before this was recorded were embedded in float."""
+    return "int8" if getattr(embedder, "backend", None) == "onnx-int8" else "float"
 
 
 def chroma_client(*, path: Path | str | None = None, host: str | None = None, port: int = 8000) -> Any:
@@ -40,6 +54,7 @@ class ChromaIndex:
 
     def __init__(self, client: Any, embedder: Embedder, *, collection: str = COLLECTION) -> None:
         self._embedder = embedder
+        self.embedding = embedding_kind(embedder)
         self._collection: Any = client.get_or_create_collection(
             collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
@@ -104,9 +119,20 @@ class ChromaIndex:
         return int(await asyncio.to_thread(self._collection.count))
 
     async def digests(self) -> dict[str, str]:
-        """Map each indexed source file to the content digest it was indexed from."""
+        """Map each indexed source file to the content digest it was indexed from (marked stale when its sections
+        were embedded differently from this process's embedder, so that an ingest re-embeds them)."""
         got = await asyncio.to_thread(self._collection.get, include=["metadatas"])
-        return {str(m["source"]): str(m["digest"]) for m in got["metadatas"]}
+        out: dict[str, str] = {}
+        for m in got["metadatas"]:
+            source, digest = str(m["source"]), str(m["digest"])
+            stale = m.get("embedding", "float") != self.embedding or out.get(source, digest) != digest
+            out[source] = _STALE + digest if stale or out.get(source, "").startswith(_STALE) else digest
+        return out
+
+    async def mismatched(self) -> int:
+        """Sections embedded differently from the embeddings this process queries with (0 once re-ingested)."""
+        same = await asyncio.to_thread(self._collection.get, where={"embedding": self.embedding}, include=[])
+        return await self.count() - len(same["ids"])
 
     async def upsert(self, article: Article) -> int:
         """Replace every section of ``article`` (and anything indexed from its source file); returns sections."""
@@ -125,6 +151,7 @@ class ChromaIndex:
                 "source": article.source,
                 "digest": article.digest,
                 "updated": meta.updated.isoformat(),
+                "embedding": self.embedding,
             }
             for s in article.sections
         ]

@@ -264,3 +264,26 @@ async def test_search_many_matches_one_search_per_query(kb_index) -> None:  # ty
         single = await kb_index.search(query, k=5)
         assert [h.article_id for h in hits] == [h.article_id for h in single]
         assert all(h.visibility is Visibility.PUBLIC for h in hits)
+
+
+class LabelledInt8(CountingEmbedder):
+    """The counting embedder, announcing itself as the int8 backend."""
+
+    backend = "onnx-int8"
+
+
+async def test_sections_embedded_otherwise_are_reembedded_by_the_next_ingest(
+    tmp_path: Path, kb: Path, counting: CountingEmbedder
+) -> None:
+    client = chroma_client(path=tmp_path / "chroma")
+    before = ChromaIndex(client, counting)  # type: ignore[arg-type]
+    await ingest(kb, before)
+    int8 = LabelledInt8(counting._inner)
+    index = ChromaIndex(client, int8)  # type: ignore[arg-type]
+    assert (before.embedding, index.embedding) == ("float", "int8")
+    assert await index.mismatched() == await index.count() == _sections(kb)
+    report = await ingest(kb, index)
+    assert sorted(report.updated) == sorted(PUBLIC + INTERNAL) and int8.texts == _sections(kb)
+    assert await index.mismatched() == 0 and await before.mismatched() == _sections(kb)
+    int8.reset()
+    assert not (await ingest(kb, index)).changed and int8.calls == 0

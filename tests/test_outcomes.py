@@ -60,11 +60,11 @@ class Wired:
         return record.state
 
 
-def make_pipeline() -> Wired:
+def make_pipeline(rules: dict[str, tuple[str, float]] | None = None) -> Wired:
     store, notifier, clock = InMemoryEventStore(), RecordingNotifier(), SettableClock()
     pipeline = Pipeline(
         taxonomy=TAXONOMY,
-        classifier=FixedClassifier(RULES),
+        classifier=FixedClassifier(rules or RULES),
         index=InMemoryIndex(PASSAGES),
         answerer=ExtractiveAnswerer(),
         store=store,
@@ -152,6 +152,22 @@ async def test_thanks_resolves_the_answer() -> None:
     assert await w.state("c1") is OutcomeState.RESOLVED
     assert w.store.history[-1][:4] == ("c1", OutcomeState.ANSWERED, OutcomeState.RESOLVED, w.clock.now())
     assert w.notifier.handoffs == []
+
+
+async def test_thanks_guessed_as_a_request_for_a_person_still_resolves_the_answer() -> None:
+    """A few words of thanks carry no topic; a classifier guess of human_request on them yields to the follow-up
+    reading, while a request for a person in so many words still goes to one."""
+    w = make_pipeline({**RULES, "thanks": ("human_request", 0.3), "person": ("human_request", 0.3)})
+    assert await w.say("c1", WHERE) is Action.ANSWER
+    decision = await w.pipeline.handle(Contact("c2", "thanks, that worked", customer_id="u1"))
+    assert (decision.action, decision.reason) == (Action.ANSWER, "customer_confirmed")
+    assert decision.category == "card_arrival"
+    assert await w.state("c1") is OutcomeState.RESOLVED
+    assert await w.say("c3", WHERE) is Action.ANSWER
+    decision = await w.pipeline.handle(Contact("c4", "thanks, now can I talk to a real person", customer_id="u1"))
+    assert (decision.action, decision.category) == (Action.HANDOFF, "human_request")
+    elsewhere = await w.pipeline.handle(Contact("c5", "thanks, that worked", customer_id="u2"))  # nothing to follow up
+    assert (elsewhere.action, elsewhere.category) == (Action.HANDOFF, "human_request")
 
 
 @pytest.mark.parametrize("finalized", [False, True])
