@@ -1,8 +1,8 @@
 """Decision latency and triage throughput of the whole pipeline (redact, classify, gates, retrieve, answer, SQLite
 write) on Banking77 test texts, with the shipped model and a scratch database.
 
-Usage: ``.venv/bin/python -m bench.pipeline_speed [--sample 400]``. It prints the command that made the figures and
-the load average (the CPU may be shared: above the core count, figures inflate).
+Usage: ``.venv/bin/python -m bench.pipeline_speed [--sample 400] [--backend onnx]``. It prints the command that made
+the figures and the load average (the CPU may be shared: above the core count, figures inflate).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from knowledge.embedding import MiniLMEmbedder
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=400, help="contacts timed one by one")
-    parser.add_argument("--backend", default="onnx", choices=["onnx", "onnx-int8"], help="embedding backend")
+    parser.add_argument("--backend", choices=["onnx", "onnx-int8"], help="embeddings (default: EMBEDDING_BACKEND)")
     args = parser.parse_args()
+    args.backend = args.backend or Settings().embedding_backend
     texts = [row["text"] for row in csv.DictReader((default_data_dir() / "test.csv").open(encoding="utf-8"))]
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings().scratch(Path(scratch))
