@@ -142,8 +142,7 @@ async def _article_hits(
 ) -> dict[str, Any]:
     taxonomy = load_taxonomy(settings.taxonomy_path)
     index = open_index(settings, embedder)
-    if await index.count() == 0:
-        await ingest(settings.kb_path, index)
+    await ingest(settings.kb_path, index)  # incremental: re-embeds only what changed, or was embedded otherwise
     top1 = top3 = total = 0
     for text, label in zip(texts, gold, strict=True):
         cat = taxonomy.category(label)
