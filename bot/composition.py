@@ -143,8 +143,8 @@ async def build_core(
     stale = await chroma.mismatched()
     if stale:
         log.warning(
-            "%d knowledge-base sections were embedded with other embeddings than EMBEDDING_BACKEND=%s gives;"
-            " run `autopilot kb ingest` to re-embed them", stale, settings.embedding_backend,
+            "%d knowledge-base sections were not embedded in %s like this process's queries;"
+            " run `autopilot kb ingest` (same EMBEDDING_BACKEND) to re-embed them", stale, chroma.embedding,
         )  # fmt: skip
     index: ChromaIndex | SnapshotIndex = chroma
     if settings.index_snapshot_s > 0:  # searches from an in-memory copy, re-read at most this often
