@@ -38,6 +38,13 @@ ROWS = REPORTS / "classifier-approaches.jsonl"
 Predict = Callable[[np.ndarray, Sequence[str]], np.ndarray]
 
 
+def command_line(module: str) -> str:
+    """The running command as it could be typed again, with its ``nice`` level when it has one."""
+    niceness = os.nice(0)
+    words = [*(["nice", "-n", str(niceness)] if niceness else []), ".venv/bin/python", "-m", module, *sys.argv[1:]]
+    return " ".join(words)
+
+
 class ArrayEmbedder:
     """An :class:`~automations.ports.Embedder` over precomputed vectors (the bench's disk cache)."""
 
@@ -154,7 +161,7 @@ async def run(approach: str, backend: str, speed: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "approach": approach,
         "backend": backend,
-        "command": "nice -n 10 .venv/bin/python -m bench.classifier_bench " + " ".join(sys.argv[1:]),
+        "command": command_line("bench.classifier_bench"),
         "test_accuracy": round(float(correct.mean()), 4),
         "test_coverage_99": round(float(kept.mean()), 4),
         "test_precision_99": round(float(correct[kept].mean()), 4),
@@ -186,7 +193,7 @@ async def compare_backends(backends: Sequence[str], model_dir: Path) -> dict[str
             head.probabilities(embedder._encode([fresh]), [fresh])
             if i >= 20:  # warm-up
                 latencies[backend].append((time.perf_counter() - start) * 1000)
-    row: dict[str, Any] = {"command": "nice -n 10 .venv/bin/python -m bench.classifier_bench " + " ".join(sys.argv[1:])}
+    row: dict[str, Any] = {"command": command_line("bench.classifier_bench")}
     for backend, embedder in embedders.items():
         batch = [f"{t} [{backend}{i}]" for i, t in enumerate(texts)]
         start = time.perf_counter()

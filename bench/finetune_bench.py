@@ -17,7 +17,6 @@ import asyncio
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +29,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from automations.classifier import read_labelled_csv, train_head
 from automations.classifier.head import softmax
 from automations.classifier.training import PRECISION_TARGETS, _fit_temperature, _nll, threshold_for
-from bench.classifier_bench import ROWS, ArrayEmbedder
+from bench.classifier_bench import ROWS, ArrayEmbedder, command_line
 from evals.banking77 import default_data_dir
 from knowledge.embedding import MiniLMEmbedder, model_path, stored_embeddings
 
@@ -176,7 +175,7 @@ async def run(epochs: int, lr: float, batch: int, seed: int) -> dict[str, Any]:
         }
     frozen_probs = softmax(fr_test)
     return {
-        "command": "nice -n 10 .venv/bin/python -m bench.finetune_bench " + " ".join(sys.argv[1:]),
+        "command": command_line("bench.finetune_bench"),
         "epochs": epochs,
         "lr": lr,
         "batch": batch,

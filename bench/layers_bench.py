@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,7 +42,7 @@ from automations.classifier.training import (
     _oof_logits,
     threshold_for,
 )
-from bench.classifier_bench import ROWS
+from bench.classifier_bench import ROWS, command_line
 from bench.classifier_bench import main as render
 from evals.banking77 import default_data_dir
 from knowledge.embedding import DEFAULT_CACHE, model_path, stored_embeddings
@@ -210,7 +209,7 @@ def row(approach: str, backend: str, probs: np.ndarray, gold: np.ndarray, oof: d
     return {
         "approach": approach,
         "backend": backend,
-        "command": "nice -n 10 .venv/bin/python -m bench.layers_bench " + " ".join(sys.argv[1:]),
+        "command": command_line("bench.layers_bench"),
         **{f"test_{key}": round(float(values.mean()), 4) for key, values in test.items()},
         "oof_accuracy": round(oof["oof_accuracy"], 4),
         "train_seconds": round(seconds["embedding"] + seconds["head"], 1),
