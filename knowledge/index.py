@@ -11,7 +11,6 @@ them instead of leaving float and int8 vectors mixed; until then a warning says 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ __all__ = ["COLLECTION", "ChromaIndex", "chroma_client", "embedding_kind"]
 COLLECTION = "kb_sections"
 _SEP = "|"
 _STALE = "stale:"
-log = logging.getLogger(__name__)
 
 
 def embedding_kind(embedder: Embedder) -> str:
@@ -122,12 +120,9 @@ class ChromaIndex:
         """Map each indexed source file to the content digest it was indexed from (marked stale when its sections
         were embedded differently from this process's embedder, so that an ingest re-embeds them)."""
         got = await asyncio.to_thread(self._collection.get, include=["metadatas"])
-        out: dict[str, str] = {}
-        for m in got["metadatas"]:
-            source, digest = str(m["source"]), str(m["digest"])
-            stale = m.get("embedding", "float") != self.embedding or out.get(source, digest) != digest
-            out[source] = _STALE + digest if stale or out.get(source, "").startswith(_STALE) else digest
-        return out
+        digests = {str(m["source"]): str(m["digest"]) for m in got["metadatas"]}
+        stale = {str(m["source"]) for m in got["metadatas"] if m.get("embedding", "float") != self.embedding}
+        return {source: _STALE + digest if source in stale else digest for source, digest in digests.items()}
 
     async def mismatched(self) -> int:
         """Sections embedded differently from the embeddings this process queries with (0 once re-ingested)."""
