@@ -13,7 +13,7 @@ __all__ = ["InMemoryConversations", "InMemoryInbox", "InMemoryOutbox"]
 
 
 class InMemoryInbox:
-    """Inbox held in a dict; leases work exactly as in :class:`~automations.store.queues.SqlInbox`."""
+    """Inbox held in a dict; leases work exactly as in :class:`~store.queues.SqlInbox`."""
 
     def __init__(self) -> None:
         self.items: dict[str, InboxItem] = {}

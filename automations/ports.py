@@ -1,7 +1,7 @@
 """Capability ports of the automation core.
 
 The pipeline takes one implementation of each as a constructor argument. Production implementations live in
-``knowledge/`` (embedder, index), ``automations/classifier`` and ``automations/store``; in-memory fakes for tests
+``knowledge/`` (embedder, index), ``automations/classifier`` and ``store``; in-memory fakes for tests
 live in :mod:`automations.fakes`. All I/O is async.
 """
 

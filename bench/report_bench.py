@@ -30,10 +30,10 @@ from sqlalchemy import func, select
 from automations.reports.facts import refresh_facts
 from automations.reports.narrative import build_report, render_markdown
 from automations.reports.periods import parse_period
-from automations.store import SqlEventStore
-from automations.store.tables import Base
 from automations.taxonomy import load_taxonomy
 from bot.history import TABLES, WEEKDAY, bulk_history, load_texts
+from store import SqlEventStore
+from store.tables import Base
 
 
 def copy_tables(source_url: str, target: str) -> None:

@@ -29,7 +29,7 @@ def _costs(settings: Settings) -> CostModel:
 
 
 def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from automations.store import SqlEventStore
+    from store import SqlEventStore
 
     async def go() -> T:
         store = await SqlEventStore.open(settings.db_url)
@@ -193,10 +193,10 @@ def scheduler() -> None:
         store = None
         sink = None
         if settings.slack_bot_token:  # alerts and digests go to Slack through the outbox (sent by the workers)
-            from automations.store import SqlEventStore
-            from automations.store.queues import SqlOutbox
             from bot.composition import SystemClock
             from bot.slack.alerts import SlackAlertSink
+            from store import SqlEventStore
+            from store.queues import SqlOutbox
 
             store = await SqlEventStore.open(settings.db_url)
             sink = SlackAlertSink(SqlOutbox(store.engine), SystemClock())

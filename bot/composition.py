@@ -17,7 +17,6 @@ from automations.pipeline import Pipeline, Policy
 from automations.ports import Clock, Notifier
 from automations.redaction import Redactor, install_log_redaction
 from automations.safety import SafetyGate, load_safety_rules
-from automations.store import SqlEventStore
 from automations.taxonomy import Taxonomy, load_taxonomy
 from bot.llm import build_answerer, build_summarizer, llm_enabled
 from bot.settings import Settings
@@ -25,6 +24,7 @@ from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
 from knowledge.ingest import load_folder
 from knowledge.snapshot import SnapshotIndex
+from store import SqlEventStore
 
 __all__ = [
     "Core",

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import evals
 from automations.redaction import redact
-from automations.store import SqlEventStore
-from automations.store.tables import Base
 from automations.taxonomy import Category, Taxonomy, load_taxonomy
 from bot.settings import Settings
+from store import SqlEventStore
+from store.tables import Base
 
 __all__ = ["HistorySummary", "bulk_history", "generate_history", "load_texts"]
 

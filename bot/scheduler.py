@@ -33,9 +33,9 @@ from automations.reports.jobs import send_digest, spike_alerts
 from automations.reports.metrics import CostModel
 from automations.reports.narrative import Report
 from automations.reports.sla import sla_alerts
-from automations.store import SqlEventStore
-from automations.store.migrate import normalize_url
 from bot.settings import Settings
+from store import SqlEventStore
+from store.migrate import normalize_url
 
 __all__ = [
     "SCHEDULER_LOCK_KEY", "AdvisoryLock", "JobSpec", "LogAlertSink", "SchedulerLock", "SqliteFileLock", "Ticker",

@@ -21,10 +21,10 @@ from automations.groupcommit import GroupCommitInbox
 from automations.models import Decision
 from automations.ports import Clock
 from automations.queues import Inbox, OutboxAction
-from automations.store import SqlEventStore
-from automations.store.queues import SqlConversations, SqlInbox, SqlOutbox
 from bot.composition import Core, SystemClock, build_core
 from bot.settings import Settings
+from store import SqlEventStore
+from store.queues import SqlConversations, SqlInbox, SqlOutbox
 
 __all__ = ["Context", "HandoffEffect", "Parts", "Service", "build_service"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from automations.reports.insights import automation_candidates, kb_gaps
 from automations.reports.metrics import CostModel
-from automations.store import SqlEventStore
+from store import SqlEventStore
 from tests.test_metrics import NOW, PERIOD, T0, build_history, handoff
 
 CRYPTO = [

@@ -82,7 +82,7 @@ class Harness:
     async def outbox_keys(self, conversation_id: str) -> list[str]:
         from sqlalchemy import select
 
-        from automations.store.queues import _outbox
+        from store.queues import _outbox
 
         query = select(_outbox.c.key).where(_outbox.c.payload.contains(f'"conversation_id":"{conversation_id}"'))
         async with self.context.core.store.engine.connect() as conn:
@@ -381,7 +381,7 @@ async def _item_ids(harness: Harness, *kinds: str) -> list[str]:
     from sqlalchemy import select
 
     from automations.groupcommit import GroupCommitInbox
-    from automations.store.queues import _inbox
+    from store.queues import _inbox
 
     inbox = harness.context.inbox
     engine = inbox.inner.engine if isinstance(inbox, GroupCommitInbox) else inbox.engine  # type: ignore[attr-defined]

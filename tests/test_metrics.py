@@ -15,8 +15,8 @@ from automations.models import Action, Channel, Decision, Feedback, Handoff, Out
 from automations.reports.facts import refresh_facts
 from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.periods import Period, parse_period
-from automations.store import SqlEventStore
-from automations.store.queues import SqlConversations
+from store import SqlEventStore
+from store.queues import SqlConversations
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
 NOW = T0 + timedelta(days=7)

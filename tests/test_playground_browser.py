@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from automations.models import Action, Channel
-from automations.store import SqlEventStore
 from bot.settings import DEFAULT_KB, Settings
 from knowledge.articles import load_article
+from store import SqlEventStore
 from tests.plugins.processes import free_port
 
 STARTUP_TIMEOUT_S = 180.0

@@ -13,8 +13,8 @@ import pytest
 from automations.conversations import AgentEvent, AgentEventKind
 from automations.fakes_queues import InMemoryConversations, InMemoryInbox, InMemoryOutbox
 from automations.queues import InboxItem, ItemStatus, OutboxAction
-from automations.store import SqlEventStore
-from automations.store.queues import SqlConversations, SqlInbox, SqlOutbox
+from store import SqlEventStore
+from store.queues import SqlConversations, SqlInbox, SqlOutbox
 from tests.test_store import make_decision
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

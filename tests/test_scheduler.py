@@ -16,9 +16,9 @@ from automations.fakes import SettableClock
 from automations.models import OutcomeState
 from automations.outcomes import OutcomeTracker
 from automations.reports.sla import sla_alerts, sla_nearest_breach
-from automations.store import SqlEventStore, normalize_url
-from automations.store.queues import SqlConversations
 from bot.scheduler import JobSpec, Ticker, job_specs, run_scheduler, scheduler_lock
+from store import SqlEventStore, normalize_url
+from store.queues import SqlConversations
 from tests.test_metrics import answer, handoff
 
 H = timedelta(hours=1)

@@ -12,8 +12,8 @@ from sqlalchemy import insert
 from automations.alerts import RecordingAlertSink
 from automations.reports.jobs import spike_alerts
 from automations.reports.spikes import SpikeRule, detect_spike, find_spikes
-from automations.store import SqlEventStore
-from automations.store.tables import Base
+from store import SqlEventStore
+from store.tables import Base
 
 NOW = datetime(2026, 6, 10, 15, 20, tzinfo=UTC)  # the last full hour is 14:00-15:00
 SPIKE_HOUR = datetime(2026, 6, 10, 14, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from sqlalchemy import insert
 
 from automations.reports.forecast import forecast_week, plan_shifts, seasonal
 from automations.reports.staffing import erlang_c, erlang_c_agents, service_level
-from automations.store import SqlEventStore
-from automations.store.tables import Base
+from store import SqlEventStore
+from store.tables import Base
 
 
 def test_erlang_c_closed_forms() -> None:

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from automations.models import Action, Channel, Decision, Feedback, Handoff, OutcomeState
 from automations.ports import EventStore
-from automations.store import SqlEventStore, normalize_url, upgrade
-from automations.store.migrate import alembic_config
-from automations.store.tables import Base
+from store import SqlEventStore, normalize_url, upgrade
+from store.migrate import alembic_config
+from store.tables import Base
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CORE_TABLES = {"contacts", "decisions", "outcomes", "outcome_transitions", "feedback", "inbox", "outbox"}

@@ -17,8 +17,8 @@ from sqlalchemy import Select, case, delete, func, insert, select, text, union
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.queries import KB_GAP_REASONS, agent_events, contacts, decisions, feedback, outcomes
-from automations.store.report_tables import ReportFactRow, ReportStateRow
-from automations.store.tables import Base
+from store.report_tables import ReportFactRow, ReportStateRow
+from store.tables import Base
 
 __all__ = ["FULL_REBUILD_AT", "PG_LAG", "facts", "refresh_facts"]
 

@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, li
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
-from automations.store.report_tables import ReportFactRow
-from automations.store.sql import READONLY_OPTION
-from automations.store.tables import Base
+from store.report_tables import ReportFactRow
+from store.sql import READONLY_OPTION
+from store.tables import Base
 
 __all__ = [
     "FRT_BUCKET_S",

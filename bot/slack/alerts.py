@@ -41,7 +41,7 @@ class SlackAlertSink:
     """Sends alerts to Slack via the outbox; idempotent on ``alert.key``."""
 
     def __init__(self, outbox: Outbox, clock: Clock) -> None:
-        """Queue into ``outbox`` (the service's :class:`~automations.store.queues.SqlOutbox`)."""
+        """Queue into ``outbox`` (the service's :class:`~store.queues.SqlOutbox`)."""
         self._outbox, self._clock = outbox, clock
 
     async def send(self, alert: Alert) -> None:

@@ -1,6 +1,6 @@
 """Alembic environment of the event store.
 
-Programmatic runs (:func:`automations.store.migrate.upgrade`) hand over an open synchronous connection in
+Programmatic runs (:func:`store.migrate.upgrade`) hand over an open synchronous connection in
 ``config.attributes["connection"]`` (obtained from an async engine with ``run_sync``). Command-line runs build an
 async engine from ``sqlalchemy.url`` (or the ``AUTOPILOT_DATABASE_URL`` environment variable) and do the same.
 """
@@ -15,8 +15,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from automations.store.migrate import normalize_url
-from automations.store.tables import Base
+from store.migrate import normalize_url
+from store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

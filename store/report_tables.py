@@ -1,7 +1,7 @@
 """Reporting tables and indexes (migration ``0003``): a narrow per-contact fact table for the metrics engine, the
 watermarks that keep it up to date incrementally, and indexes the scheduled jobs need.
 
-Imported at the end of :mod:`automations.store.tables`, so the metadata that Alembic compares with the database
+Imported at the end of :mod:`store.tables`, so the metadata that Alembic compares with the database
 includes them.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from automations.store.tables import ID_LENGTH, SHORT_LENGTH, Base, DecisionRow
+from store.tables import ID_LENGTH, SHORT_LENGTH, Base, DecisionRow
 
 __all__ = ["REPORT_INDEXES", "ReportFactRow", "ReportStateRow"]
 

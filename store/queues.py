@@ -2,7 +2,7 @@
 
 Claims lease rows by pushing ``available_at`` forward: a worker that dies mid-item simply lets the lease lapse and
 another claims it again. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same
-row; SQLite serialises writers with ``BEGIN IMMEDIATE`` (see :mod:`automations.store.sql`).
+row; SQLite serialises writers with ``BEGIN IMMEDIATE`` (see :mod:`store.sql`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.conversations import AgentEvent, AgentEventKind, ConversationState
 from automations.queues import InboxItem, ItemStatus, OutboxAction
-from automations.store.tables import AgentEventRow, Base, ConversationRow, InboxRow, OutboxRow
+from store.tables import AgentEventRow, Base, ConversationRow, InboxRow, OutboxRow
 
 __all__ = ["SqlConversations", "SqlInbox", "SqlOutbox"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from automations.store.migrate import normalize_url, upgrade
-from automations.store.rows import OutcomeTransition
-from automations.store.sql import SqlEventStore
+from store.migrate import normalize_url, upgrade
+from store.rows import OutcomeTransition
+from store.sql import SqlEventStore
 
 __all__ = ["OutcomeTransition", "SqlEventStore", "normalize_url", "upgrade"]

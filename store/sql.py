@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from automations.models import Decision, Feedback, OutcomeRecord, OutcomeState
-from automations.store.migrate import ensure_sqlite_dir, normalize_url, upgrade_connection
-from automations.store.rows import (
+from store.migrate import ensure_sqlite_dir, normalize_url, upgrade_connection
+from store.rows import (
     OutcomeTransition,
     contact_values,
     decision_from_row,
@@ -29,7 +29,7 @@ from automations.store.rows import (
     outcome_from_row,
     transition_from_row,
 )
-from automations.store.tables import Base, ContactRow, DecisionRow, FeedbackRow, OutcomeRow, OutcomeTransitionRow
+from store.tables import Base, ContactRow, DecisionRow, FeedbackRow, OutcomeRow, OutcomeTransitionRow
 
 __all__ = ["READONLY_OPTION", "SQLITE_BUSY_TIMEOUT_MS", "SqlEventStore", "configure_sqlite", "enable_wal"]
 

@@ -254,4 +254,4 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
 
 
-import automations.store.report_tables  # noqa: E402,F401  (registers the reporting tables on Base.metadata)
+import store.report_tables  # noqa: E402,F401  (registers the reporting tables on Base.metadata)

@@ -1,6 +1,6 @@
 """Database URLs and schema migrations of the event store.
 
-Migrations are plain Alembic revisions shipped inside the package (``automations/store/migrations``); they run
+Migrations are plain Alembic revisions shipped inside the package (``store/migrations``); they run
 programmatically, with an Alembic :class:`~alembic.config.Config` built in code, so no ``alembic.ini`` is needed at
 run time.
 """
