@@ -32,13 +32,22 @@ class DecisionMaker:
         self.clock = clock
 
     def handoff(
-        self, item: Prepared, classification: Classification | None, tier: str, reason: str, tried: str, category: str
+        self,
+        item: Prepared,
+        classification: Classification | None,
+        tier: str,
+        reason: str,
+        tried: str,
+        category: str,
+        *,
+        note: str = "",
     ) -> Decision:
-        """A hand-off to ``tier`` with the agent-facing summary and SLA deadline."""
+        """A hand-off to ``tier`` with the agent-facing summary (headed by ``note``, what the safety layer found)
+        and SLA deadline."""
         now = self.clock.now()
         handoff = build_handoff(
             taxonomy=self.taxonomy, category=category, tier=tier, reason=reason, text=item.text,
-            classification=classification, tried=tried, now=now,
+            classification=classification, tried=tried, now=now, note=note,
         )  # fmt: skip
         return self.decision(item, classification, category, Action.HANDOFF, tier, reason, handoff=handoff)
 

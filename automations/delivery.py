@@ -13,9 +13,10 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from automations.effects import OutboxKeys
 from automations.ports import Clock
 from automations.queues import Inbox, InboxItem, Outbox, OutboxAction
 
@@ -83,6 +84,28 @@ class Backoff:
         return self.delay(attempts, error.retry_after if isinstance(error, RetryLater) else None)
 
 
+class _Retryable(Protocol):
+    """What the inbox and the outbox share for a failed item: retry later, or give up."""
+
+    async def retry(self, key: str, /, *, error: str, at: datetime) -> None: ...
+
+    async def kill(self, key: str, /, *, error: str, now: datetime) -> None: ...
+
+
+async def _failed(
+    queue: _Retryable, what: str, key: str, attempts: int, exc: Exception, backoff: Backoff, clock: Clock
+) -> None:
+    """Schedule the retry the backoff allows after failed attempt ``attempts``, or mark the item dead."""
+    error = f"{type(exc).__name__}: {exc}"
+    delay = backoff.after(attempts, exc)
+    if delay is None:
+        log.error("%s %s gave up after %d attempts; marking dead: %s", what, key, attempts, error)
+        await queue.kill(key, error=error, now=clock.now())
+        return
+    log.warning("%s %s attempt %d failed, retrying in %.1fs: %s", what, key, attempts, delay, error)
+    await queue.retry(key, error=error, at=clock.now() + timedelta(seconds=delay))
+
+
 class _Loop:
     """Shared poll loop: ``run_once`` until stopped, sleeping ``idle_s`` when there was nothing to do."""
 
@@ -100,9 +123,14 @@ class _Loop:
         self._wake.set()
 
     def stop(self) -> None:
-        """Ask :meth:`run` to return after the current round."""
+        """Ask :meth:`run` to return after the item in hand; claimed items not started are released."""
         self._stop.set()
         self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        """:meth:`stop` was called."""
+        return self._stop.is_set()
 
     async def run(self) -> None:
         """Process until :meth:`stop`; a failing round is logged and retried, never fatal."""
@@ -137,9 +165,14 @@ class InboxProcessor(_Loop):
         self._lease, self._batch = lease, batch
 
     async def run_once(self) -> int:
-        """Claim and process one batch; returns how many items were claimed."""
+        """Claim and process one batch; returns how many items were claimed. Once :meth:`stop` is called, the items
+        of the batch not yet started are released at once (not left to their lease)."""
         items = await self._inbox.claim(now=self._clock.now(), lease=self._lease, limit=self._batch)
-        for item in items:
+        for n, item in enumerate(items):
+            if self.stopping:
+                await self._inbox.release([i.id for i in items[n:]], now=self._clock.now())
+                log.info("released %d claimed inbox items on shutdown", len(items) - n)
+                break
             await self._process(item)
         return len(items)
 
@@ -151,16 +184,7 @@ class InboxProcessor(_Loop):
         try:
             await handler.handle(item)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            delay = self._backoff.after(item.attempts, exc)
-            if delay is None:
-                log.error("inbox item %s failed %d times; marking dead: %s", item.id, item.attempts, error)
-                await self._inbox.kill(item.id, error=error, now=self._clock.now())
-                return
-            log.warning(
-                "inbox item %s failed (attempt %d), retrying in %.1fs: %s", item.id, item.attempts, delay, error
-            )
-            await self._inbox.retry(item.id, error=error, at=self._clock.now() + timedelta(seconds=delay))
+            await _failed(self._inbox, "inbox item", item.id, item.attempts, exc, self._backoff, self._clock)
             return
         await self._inbox.complete(item.id, now=self._clock.now())
 
@@ -176,12 +200,13 @@ class OutboxDispatcher(_Loop):
         *,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(seconds=60),
-        batch: int = 16,
+        batch: int = 64,
+        concurrency: int = 8,
     ) -> None:
         super().__init__()
         self._outbox, self._senders, self._clock = outbox, senders, clock
         self._backoff = backoff or Backoff()
-        self._lease, self._batch = lease, batch
+        self._lease, self._batch, self._concurrency = lease, batch, concurrency
 
     @property
     def targets(self) -> frozenset[str]:
@@ -189,12 +214,29 @@ class OutboxDispatcher(_Loop):
         return frozenset(self._senders)
 
     async def run_once(self) -> int:
-        """Claim and perform one batch (only for targets with a sender); returns how many were claimed."""
+        """Claim and perform one batch (only for targets with a sender); returns how many were claimed.
+
+        Actions about different contacts go out concurrently (at most ``concurrency`` at a time); those about one
+        contact keep their planned order (:meth:`OutboxKeys.order_group`). On :meth:`stop`, actions not yet started
+        are released at once.
+        """
         actions = await self._outbox.claim(
             now=self._clock.now(), lease=self._lease, limit=self._batch, targets=sorted(self._senders)
         )
+        groups: dict[str, list[OutboxAction]] = {}
         for action in actions:
-            await self._perform(action)
+            groups.setdefault(OutboxKeys.order_group(action.key), []).append(action)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def perform(group: list[OutboxAction]) -> None:
+            async with gate:
+                for n, action in enumerate(group):
+                    if self.stopping:
+                        await self._outbox.release([a.key for a in group[n:]], now=self._clock.now())
+                        return
+                    await self._perform(action)
+
+        await asyncio.gather(*(perform(group) for group in groups.values()))
         return len(actions)
 
     async def _perform(self, action: OutboxAction) -> None:
@@ -206,13 +248,6 @@ class OutboxDispatcher(_Loop):
             await self._outbox.kill(action.key, error=str(exc), now=self._clock.now())
             return
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            delay = self._backoff.after(action.attempts, exc)
-            if delay is None:
-                log.error("outbox %s gave up after %d attempts: %s", action.key, action.attempts, error)
-                await self._outbox.kill(action.key, error=error, now=self._clock.now())
-                return
-            log.warning("outbox %s attempt %d failed, retry in %.1fs: %s", action.key, action.attempts, delay, error)
-            await self._outbox.retry(action.key, error=error, at=self._clock.now() + timedelta(seconds=delay))
+            await _failed(self._outbox, "outbox", action.key, action.attempts, exc, self._backoff, self._clock)
             return
         await self._outbox.sent(action.key, now=self._clock.now(), result=result)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from automations.answering import ExtractiveAnswerer
 from automations.models import (
     Classification,
     Decision,
@@ -22,7 +21,6 @@ from automations.models import (
 from automations.ports import Vectors
 
 __all__ = [
-    "EchoAnswerer",
     "FixedClassifier",
     "HashEmbedder",
     "InMemoryEventStore",
@@ -70,7 +68,8 @@ class HashEmbedder:
 
 
 class FixedClassifier:
-    """Returns a preset classification per text (keyword rules), else a default."""
+    """Returns a preset classification per text (keyword rules), else a default; ``risk`` rules (keyword: (kind,
+    probability)) stand for the learned risk layer's findings."""
 
     def __init__(
         self,
@@ -79,11 +78,13 @@ class FixedClassifier:
         *,
         threshold: float = 0.5,
         fail: bool = False,
+        risk: Mapping[str, tuple[str, float]] | None = None,
     ) -> None:
         self.rules = dict(rules or {})
         self.default = default
         self._threshold = threshold
         self.fail = fail
+        self.risk = dict(risk or {})
 
     @property
     def labels(self) -> Sequence[str]:
@@ -102,7 +103,8 @@ class FixedClassifier:
         out = []
         for text in texts:
             label, conf = next((v for k, v in self.rules.items() if k in text.lower()), self.default)
-            out.append(Classification(label, conf, ((label, conf),)))
+            risk = tuple(v for k, v in self.risk.items() if k in text.lower())
+            out.append(Classification(label, conf, ((label, conf),), risk))
         return out
 
 
@@ -144,10 +146,6 @@ class InMemoryIndex:
     async def count(self) -> int:
         """Number of passages."""
         return len(self.passages)
-
-
-class EchoAnswerer(ExtractiveAnswerer):
-    """The extractive answerer is already pure and deterministic, so the fake is the real thing."""
 
 
 class RecordingNotifier:
@@ -217,5 +215,19 @@ class InMemoryEventStore:
         return self.outcomes.get(contact_id)
 
     async def record_feedback(self, feedback: Feedback) -> None:
-        """Append feedback."""
+        """Append feedback (only on a recorded decision, CSAT 1..5, like the SQL store)."""
+        if feedback.csat is not None and not 1 <= feedback.csat <= 5:
+            raise ValueError(f"CSAT must be between 1 and 5, got {feedback.csat}")
+        if feedback.contact_id not in self.decisions:
+            raise KeyError(f"no decision for contact {feedback.contact_id!r}")
         self.feedback.append(feedback)
+
+    async def feedback_for(self, contact_id: str) -> list[Feedback]:
+        """Feedback on one contact, in the order it was recorded."""
+        return [f for f in self.feedback if f.contact_id == contact_id]
+
+    async def ping(self) -> None:
+        """Always reachable."""
+
+    async def close(self) -> None:
+        """Nothing to release."""

@@ -55,6 +55,14 @@ class InMemoryInbox:
         """Give up."""
         self.items[item_id] = replace(self.items[item_id], status=ItemStatus.DEAD, error=error)
 
+    async def release(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Due again at once, the claim's attempt not counted."""
+        for item_id in item_ids:
+            item = self.items[item_id]
+            if item.status is ItemStatus.PENDING:
+                self.items[item_id] = replace(item, attempts=max(0, item.attempts - 1))
+                self._available[item_id] = now
+
     async def get(self, item_id: str) -> InboxItem | None:
         """One item."""
         return self.items.get(item_id)
@@ -115,6 +123,13 @@ class InMemoryOutbox:
     async def kill(self, key: str, *, error: str, now: datetime) -> None:
         """Give up."""
         self.actions[key] = replace(self.actions[key], status=ItemStatus.DEAD, error=error)
+
+    async def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Due again at once, the claim's attempt not counted."""
+        for key in keys:
+            action = self.actions[key]
+            if action.status is ItemStatus.PENDING:
+                self.actions[key] = replace(action, attempts=max(0, action.attempts - 1), available_at=now)
 
     async def get(self, key: str) -> OutboxAction | None:
         """One action."""

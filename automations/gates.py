@@ -12,13 +12,13 @@ from automations.models import Action, Classification, Decision, OutcomeRecord, 
 from automations.outcomes import OutcomeTracker
 from automations.ports import Clock
 from automations.safety import HUMAN, SafetyGate
-from automations.taxonomy import Taxonomy
+from automations.taxonomy import FALLBACK_TIER, PROTECTED_TIERS, Taxonomy
 
 __all__ = ["INJECTION_TIER", "LANGUAGE_TIER", "OUT_OF_SCOPE", "CustomerGates"]
 
 OUT_OF_SCOPE = "out_of_scope"
-INJECTION_TIER = "t1"
-LANGUAGE_TIER = "t1"
+INJECTION_TIER = FALLBACK_TIER
+LANGUAGE_TIER = FALLBACK_TIER
 
 
 class CustomerGates:
@@ -57,10 +57,12 @@ class CustomerGates:
         guessed = verdict.category == HUMAN and all(r.startswith("classifier:") for r in verdict.reasons)
         if verdict.category is not None and not (guessed and follow_up is FollowUp.RESOLVED):
             reason = f"safety:{verdict.category}" + ("+injection" if item.injection else "")
-            return self._make.handoff(item, classification, cat.tier, reason, "nothing: protected topic", category)
+            return self._make.handoff(
+                item, classification, cat.tier, reason, "nothing: protected topic", category, note=verdict.note
+            )
         if item.injection:  # only a confident classifier reading the rest of the message may pick the team
             confident = classification.confidence >= confidence and language is None and not item.only_instructions
-            specific = confident and cat.tier not in ("bot", "t1") and not cat.bot_may_answer
+            specific = confident and cat.tier in PROTECTED_TIERS and not cat.bot_may_answer
             tier = cat.tier if specific else INJECTION_TIER
             return self._make.handoff(
                 item, classification, tier, "prompt_injection", "nothing: instructions in message", category

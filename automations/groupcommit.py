@@ -76,6 +76,10 @@ class GroupCommitInbox:
         """Delegate."""
         await self._inner.kill(item_id, error=error, now=now)
 
+    async def release(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Delegate."""
+        await self._inner.release(item_ids, now=now)
+
     async def get(self, item_id: str) -> InboxItem | None:
         """Delegate."""
         return await self._inner.get(item_id)

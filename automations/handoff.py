@@ -25,12 +25,16 @@ def build_handoff(
     classification: Classification | None,
     tried: str,
     now: datetime,
+    note: str = "",
 ) -> Handoff:
-    """Build the hand-off for ``tier`` with SLA deadlines and a summary an agent can act on at a glance."""
+    """Build the hand-off for ``tier`` with SLA deadlines and a summary an agent can act on at a glance; ``note``
+    (what the safety layer found, e.g. "lost card, then money gone: an unauthorised-transfer claim") comes first."""
     first, resolution = taxonomy.sla(category, tier)
     first_due, resolution_due = now + first, now + resolution
     group = taxonomy.category(category).group if category in taxonomy else "Other"
     lines = [f"Category: {category} ({group}) → tier {tier}"]
+    if note:
+        lines.insert(0, f"Why a person: {' '.join(note.split())}")
     if classification is not None:
         alternatives = ", ".join(f"{label} {p:.2f}" for label, p in classification.ranked[1:])
         lines.append(

@@ -78,6 +78,9 @@ class Classification:
     category: str
     confidence: float
     ranked: tuple[tuple[str, float], ...] = ()
+    risk: tuple[tuple[str, float], ...] = ()
+    """Protected kinds the learned risk layer (:mod:`automations.risk`) found in the same embedding, with their
+    probabilities, the strongest first; empty when none reached its threshold (or there is no risk layer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,8 @@ class SafetyVerdict:
     category: str | None = None
     reasons: tuple[str, ...] = ()
     injection: bool = False
+    note: str = ""
+    """What an agent should know first (a signal's or the risk layer's finding), for the hand-off summary."""
 
 
 @dataclass(frozen=True, slots=True)

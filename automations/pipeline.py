@@ -28,15 +28,14 @@ from automations.models import (
     Visibility,
 )
 from automations.outcomes import OutcomeTracker
-from automations.ports import Answerer, Classifier, Clock, EventStore, KnowledgeIndex, Notifier
+from automations.ports import Answerer, Classifier, Clock, EventStore, HandoffSummarizer, KnowledgeIndex, Notifier
 from automations.redaction import Redactor
 from automations.safety import HUMAN, SafetyGate
-from automations.taxonomy import Taxonomy
+from automations.taxonomy import FALLBACK_TIER, Taxonomy
 
 __all__ = ["Pipeline", "Policy"]
 
 log = logging.getLogger("autopilot.pipeline")
-FALLBACK_TIER = "t1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +61,13 @@ class Pipeline:
         notifier: Notifier,
         clock: Clock,
         policy: Policy,
-        safety: SafetyGate | None = None,
+        safety: SafetyGate,
         redactor: Redactor | None = None,
         outcomes: OutcomeTracker | None = None,
+        summarizer: HandoffSummarizer | None = None,
     ) -> None:
+        """Wire the ports. ``summarizer`` rewrites each hand-off's summary before it is recorded (an LLM gist);
+        without one the deterministic summary stands. ``notifier`` hears of each fresh hand-off once."""
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.index = index
@@ -74,7 +76,8 @@ class Pipeline:
         self.notifier = notifier
         self.clock = clock
         self.policy = policy
-        self.safety = safety or SafetyGate()
+        self.safety = safety
+        self.summarizer = summarizer
         self.redactor = redactor or Redactor()
         self.outcomes = outcomes or OutcomeTracker(store)
         self._make = DecisionMaker(taxonomy, clock)
@@ -118,6 +121,7 @@ class Pipeline:
         # everyone else's history, for the outcome transitions announced after the write, is read beside the write
         histories = [early.get(i) or asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
                      for i, p in enumerate(prepared)]  # fmt: skip
+        decisions = await self._summarize(decisions)
         try:
             recorded = await self.store.record_decisions(decisions)
         finally:
@@ -126,6 +130,25 @@ class Pipeline:
             await self._after(d, h.result()) if fresh else (await self.store.get_decision(d.contact_id) or d)
             for d, fresh, h in zip(decisions, recorded, histories, strict=True)
         ]
+
+    async def _summarize(self, decisions: list[Decision]) -> list[Decision]:
+        """The summarizer's text becomes each hand-off's recorded summary, so the Intercom note and the Slack post
+        carry it; a failing summarizer leaves the deterministic summary (a hand-off never waits on it)."""
+        summarizer = self.summarizer
+        if summarizer is None or not any(d.handoff is not None for d in decisions):
+            return decisions
+
+        async def one(decision: Decision) -> Decision:
+            if decision.handoff is None:
+                return decision
+            try:
+                summary = await summarizer.summarize(decision)
+            except Exception:
+                log.exception("hand-off summary failed for %s; keeping the template", decision.contact_id)
+                return decision
+            return replace(decision, handoff=replace(decision.handoff, summary=summary))
+
+        return list(await asyncio.gather(*(one(d) for d in decisions)))
 
     @staticmethod
     def _customer(item: Prepared) -> str | None:

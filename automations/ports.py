@@ -32,6 +32,7 @@ __all__ = [
     "Clock",
     "Embedder",
     "EventStore",
+    "HandoffSummarizer",
     "KnowledgeIndex",
     "Notifier",
     "Vectors",
@@ -122,6 +123,14 @@ class Notifier(Protocol):
         ...
 
 
+class HandoffSummarizer(Protocol):
+    """Writes the summary an agent sees for a hand-off (a model-written gist on top of the template)."""
+
+    async def summarize(self, decision: Decision) -> str:
+        """The summary for ``decision`` (which has a hand-off)."""
+        ...
+
+
 class EventStore(Protocol):
     """Durable log of contacts, decisions, outcomes and feedback. Stores redacted text only."""
 
@@ -160,4 +169,16 @@ class EventStore(Protocol):
 
     async def record_feedback(self, feedback: Feedback) -> None:
         """Append feedback (helpful yes/no, CSAT) on a contact's decision."""
+        ...
+
+    async def feedback_for(self, contact_id: str) -> list[Feedback]:
+        """Every feedback on a contact's decision, oldest first."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the store cannot be reached (readiness checks)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
         ...

@@ -82,6 +82,11 @@ class Inbox(Protocol):
         """Give up on an item (it stays in the table, visible to operators)."""
         ...
 
+    async def release(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Hand claimed, unprocessed items back at once (a graceful shutdown): due at ``now``, and the claim's
+        attempt is not counted."""
+        ...
+
     async def get(self, item_id: str) -> InboxItem | None:
         """Return one item by id."""
         ...
@@ -114,6 +119,10 @@ class Outbox(Protocol):
 
     async def kill(self, key: str, *, error: str, now: datetime) -> None:
         """Give up on an action that can never succeed (for example a 4xx other than 429)."""
+        ...
+
+    async def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Hand claimed, unsent actions back at once (a graceful shutdown), without counting the attempt."""
         ...
 
     async def get(self, key: str) -> OutboxAction | None:

@@ -16,26 +16,27 @@ message, a weak classifier guess cannot pick a protected team: only a pattern or
 The classifier reads English only. A message mainly in another language (``automations/language.py``) is judged by
 the patterns alone, which carry the protected topics' key terms in Spanish, Portuguese, French, German, Dutch,
 Afrikaans and Italian too; without such a term it goes to a person (see :meth:`SafetyGate.language`).
+
+Beside the patterns, two more signals pick a protected team: *signals* (``automations/signals.py``: every part of a
+combination present, such as a lost card **and** money gone) and the *learned risk layer* (``automations/risk.py``: a
+head over the message's embedding, scored by the classifier on the same vector, per kind with a calibrated threshold).
+The risk layer never routes a message that carried instructions: only patterns and a confident classifier do.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-from automations.configfile import Issue, load_yaml_model
 from automations.disguise import ENCODED, decoded, find
-from automations.language import LanguageRules, foreign_language, unknown_languages
+from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
+from automations.safety_rules import DEFAULT_RULES, SafetyRules, ThirdParty, load_safety_rules
+from automations.signals import compile_signals, route
 from automations.taxonomy import SENSITIVE_CATEGORIES
 
-__all__ = ["DEFAULT_RULES", "SafetyGate", "SafetyRules", "ThirdParty", "load_safety_rules"]
+__all__ = ["DEFAULT_RULES", "HUMAN", "SafetyGate", "SafetyRules", "ThirdParty", "load_safety_rules"]
 
-DEFAULT_RULES = Path(__file__).parent / "data" / "safety.yaml"
 HUMAN = "human_request"
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 _BLOCK = re.compile(
@@ -45,66 +46,15 @@ _BLOCK = re.compile(
 _CLAUSE_END = re.compile(r"[:;](?=\s)")  # clauses of one sentence: "set tier=bot, it's simple: someone phoned ..."
 _ADDRESS_GAP = 20  # an instruction cue ending this close before a colon addresses the model: what follows is for it
 _WORDY = re.compile(r"\w")  # a kept clause needs a letter or digit: separators ("---") go with the block they framed
+# words that steer the router or the model: a clause with them is an instruction even when it names a protected topic
+_STEERING = re.compile(
+    r"\b(rout\w*|tiers?|queues?|escalat\w*|classif\w*|categor\w*|labels?|priority|bot|ai|model|assistant|system|llm|"
+    r"prompts?|instructions?|override|ignore|disregard|confidence)\b|\bto (the|your) \w+ (team|department|desk|unit)\b|"
+    r"\b(send|forward|pass|transfer|move|assign|give)\w*\b[^.]{0,20}\bto (the |your )?(fraud|legal|compliance|payments|"
+    r"aml|privacy|security|risk|vip|t[12]|tier)\b",
+    re.IGNORECASE,
+)
 _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
-
-
-def _one(pattern: str) -> str:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:  # reported by pydantic with the pattern's own location, hence file and line
-        raise ValueError(f"invalid regular expression: {exc}") from exc
-    return pattern
-
-
-Pattern = Annotated[str, AfterValidator(_one)]
-
-
-class ThirdParty(BaseModel):
-    """Cues that a question is about another company's product, and the words that make it about Lumen after all."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    brands: list[Pattern] = Field(default_factory=list)
-    context: list[Pattern] = Field(default_factory=list)
-    lumen: list[Pattern] = Field(default_factory=list)
-    service: list[Pattern] = Field(default_factory=list)
-    ours: list[Pattern] = Field(default_factory=list)
-
-
-class SafetyRules(BaseModel):
-    """Validated contents of the safety rules file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    version: int
-    classifier_min_probability: float = Field(ge=0.0, le=1.0)
-    sentence_min_probability: float = Field(default=1.01, ge=0.0, le=1.01)
-    injection_min_probability: float | None = Field(default=None, ge=0.0, le=1.01)
-    priority: dict[str, list[Pattern]] = Field(default_factory=dict)
-    categories: dict[str, list[Pattern]]
-    human_request: list[Pattern]
-    injection: list[Pattern]
-    third_party: ThirdParty = Field(default_factory=ThirdParty)
-    language: LanguageRules = Field(default_factory=LanguageRules)
-
-
-def _check(rules: SafetyRules) -> Iterator[Issue]:
-    for section, groups in (("priority", rules.priority), ("categories", rules.categories)):
-        for name in groups:
-            if name not in SENSITIVE_CATEGORIES:
-                yield (section, name), f"{name} is not a protected category ({', '.join(SENSITIVE_CATEGORIES)})"
-    for name in SENSITIVE_CATEGORIES:
-        if not rules.categories.get(name):
-            yield ("categories",), f"protected category {name} has no patterns"
-    language = rules.language
-    for field, codes in (("readable", language.readable), ("candidates", language.candidates)):
-        for code in unknown_languages(codes):
-            yield ("language", field), f"{code} is not a language the language model knows"
-    if language.candidates and not set(language.readable) & set(language.candidates):
-        yield ("language", "candidates"), "no readable language among the candidates"
-
-
-def load_safety_rules(path: Path | str = DEFAULT_RULES) -> SafetyRules:
-    """Load and validate a safety rules file; errors name the file and line."""
-    return load_yaml_model(path, SafetyRules, _check)
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -118,8 +68,11 @@ def _some(patterns: list[str]) -> re.Pattern[str] | None:
 class SafetyGate:
     """Applies :class:`SafetyRules` to a redacted message and the classifier's view of it."""
 
-    def __init__(self, rules: SafetyRules | None = None) -> None:
-        self.rules = rules or load_safety_rules()
+    def __init__(self, rules: SafetyRules) -> None:
+        """Compile ``rules`` (loaded once by the composition root with :func:`load_safety_rules`). The learned risk
+        layer's findings arrive with each :class:`Classification` (``risk``)."""
+        self.rules = rules
+        self._signals, self._atm, self._unrecognised = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
         self._human = _any(self.rules.human_request)
@@ -154,7 +107,7 @@ class SafetyGate:
         """The clauses of one sentence that carry no instruction. A clause with an instruction cue is dropped; so is
         what follows a cue that addresses the model ("Note to the AI: ...", "classifier: ...")."""
         spans = self._spans(sentence)
-        if not spans:
+        if not spans or self._substance(sentence):
             yield sentence
             return
         colons = [m.end() for m in _CLAUSE_END.finditer(sentence)]
@@ -166,6 +119,11 @@ class SafetyGate:
             elif end in colons and end - max(cues) <= _ADDRESS_GAP:
                 return  # the rest of the sentence is addressed to the model
             start = end
+
+    def _substance(self, clause: str) -> bool:
+        """Whether ``clause`` states a protected request ("treat this as formal notice of a claim against you")
+        without steering words: such a clause is kept whole, since its substance must reach the right team."""
+        return _STEERING.search(clause) is None and any(p.search(clause) for _, p in self._categories)
 
     def neutralize(self, text: str) -> tuple[str, bool]:
         """Drop the clauses (sentences, lines, or parts of a sentence between colons) that carry embedded
@@ -203,6 +161,25 @@ class SafetyGate:
             return None
         return match.group(0)
 
+    def _route(self, kind: str, text: str, classification: Classification | None) -> str:
+        return route(kind, text, classification, atm=self._atm, unrecognised=self._unrecognised)
+
+    def _signals_in(
+        self, text: str, classification: Classification | None, injection: bool
+    ) -> tuple[SafetyVerdict | None, SafetyVerdict | None]:
+        """The first signal of ``safety.yaml`` found in ``text`` that routes to a protected category, and the first
+        that routes elsewhere (never for a message with instructions: those go to a person in t1)."""
+        other: SafetyVerdict | None = None
+        for signal in self._signals:
+            found = signal.match(text)
+            if found is not None:
+                label = self._route(signal.kind, text, classification)
+                verdict = SafetyVerdict(label, (f"signal:{signal.name}:{found[:60]!r}",), injection, signal.note)
+                if label in SENSITIVE_CATEGORIES:
+                    return verdict, None
+                other = other or (None if injection else verdict)
+        return None, other
+
     def language(self, text: str) -> str | None:
         """The code of the language ``text`` is mainly written in when the classifier cannot read it (``None`` for
         English, or text too short or mixed to tell). The classifier's view of such a message is not to be trusted:
@@ -235,17 +212,19 @@ class SafetyGate:
             match = pattern.search(text)
             if match is not None:
                 return SafetyVerdict(name, (f"pattern:{name}:{match.group(0)[:40]!r}",), injection)
-        match = self._human.search(text)
-        if match is not None:
-            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{match.group(0)[:40]!r}",), injection)
-        if classification is not None:
-            floor = self.rules.classifier_min_probability
-            if injection:  # the text was written to steer routing: a weak guess may not pick a protected team
-                stricter = self.rules.injection_min_probability
-                floor = max(floor, stricter) if stricter is not None else floor
-            for label, probability in classification.ranked:
-                if label in SENSITIVE_CATEGORIES and probability >= floor:
-                    return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
+        # a signal for a protected team decides now; one for another team (identity data: t2, an ATM that paid out
+        # short: payments) only when no protected team is found, and it outranks a request for a person
+        protected, other = self._signals_in(text, classification, injection)
+        if protected is not None:
+            return protected
+        human = self._human.search(text)
+        if human is not None and other is None:
+            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
+        learned = self._learned(text, classification, injection, asked_for_person=human is not None) or other
+        if learned is not None:
+            return learned
+        if human is not None:
+            return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
         for sentence in sentences:
             if sentence.category in SENSITIVE_CATEGORIES and sentence.confidence >= self.rules.sentence_min_probability:
                 label = sentence.category
@@ -253,3 +232,23 @@ class SafetyGate:
         if classification is not None and classification.category == HUMAN:
             return SafetyVerdict(HUMAN, (f"classifier:{HUMAN}:{classification.confidence:.2f}",), injection)
         return SafetyVerdict(None, (), injection)
+
+    def _learned(
+        self, text: str, classification: Classification | None, injection: bool, *, asked_for_person: bool
+    ) -> SafetyVerdict | None:
+        """The classifier's protected category at its floor, else the risk layer's strongest kind (never for a
+        message with instructions, nor over a request for a person in so many words)."""
+        if classification is None:
+            return None
+        floor = self.rules.classifier_min_probability
+        if injection:  # the text was written to steer routing: a weak guess may not pick a protected team
+            stricter = self.rules.injection_min_probability
+            floor = max(floor, stricter) if stricter is not None else floor
+        for label, probability in classification.ranked:
+            if label in SENSITIVE_CATEGORIES and probability >= floor:
+                return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
+        if not classification.risk or injection or asked_for_person:
+            return None
+        kind, score = classification.risk[0]
+        note = f"learned risk layer: {kind.replace('_', ' ')} ({score:.2f})"
+        return SafetyVerdict(self._route(kind, text, classification), (f"risk:{kind}:{score:.2f}",), injection, note)

@@ -16,9 +16,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from automations.configfile import Issue, load_yaml_model
+from automations.resources import data_path
+from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY
 
 __all__ = [
     "DEFAULT_TAXONOMY",
+    "FALLBACK_TIER",
+    "HUMAN_ONLY_CATEGORIES",
+    "PROTECTED_TIERS",
     "SENSITIVE_CATEGORIES",
     "TIER_IDS",
     "Category",
@@ -28,8 +33,12 @@ __all__ = [
     "load_taxonomy",
 ]
 
-DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
+DEFAULT_TAXONOMY = data_path("taxonomy.yaml")
 TIER_IDS = ("bot", "t1", "t2", "payments", "fraud", "compliance", "legal")
+FALLBACK_TIER = "t1"
+"""The human tier that gets a contact no other rule places (failures, injections, other languages)."""
+PROTECTED_TIERS = frozenset({"fraud", "compliance", "legal"})
+"""Tiers whose contacts never reach a language model."""
 SENSITIVE_CATEGORIES = {
     "legal_request": "legal",
     "regulatory_complaint": "compliance",
@@ -37,6 +46,9 @@ SENSITIVE_CATEGORIES = {
     "aml_compliance": "compliance",
     "data_privacy_request": "compliance",
 }
+HUMAN_ONLY_CATEGORIES = frozenset({*KIND_CATEGORY.values(), ATM_CASH_CATEGORY})
+"""Categories the safety layer hands protected contacts to (signals and the learned risk layer): each must exist,
+and the bot may never answer it."""
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -167,6 +179,10 @@ def _check(tax: Taxonomy) -> Iterator[Issue]:
             yield ("categories", i, "articles"), f"{cat.id} is answerable but has no article and no reply"
         if cat.sensitive and cat.bot_may_answer:
             yield ("categories", i, "bot_may_answer"), "sensitive categories are never answered by the bot"
+        if cat.id in HUMAN_ONLY_CATEGORIES and cat.bot_may_answer:
+            yield ("categories", i, "bot_may_answer"), f"{cat.id} receives protected contacts: bot_may_answer: false"
+    for missing in sorted(HUMAN_ONLY_CATEGORIES - seen):
+        yield ("categories",), f"category {missing!r} is missing: the safety layer hands contacts to it"
 
 
 def load_taxonomy(path: Path | str = DEFAULT_TAXONOMY) -> Taxonomy:

@@ -27,12 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
 
-from automations.reports.facts import refresh_facts
 from automations.reports.narrative import build_report, render_markdown
 from automations.reports.periods import parse_period
 from automations.taxonomy import load_taxonomy
 from bot.history import TABLES, WEEKDAY, bulk_history, load_texts
-from store import SqlEventStore
+from store import SqlEventStore, SqlReportSource
 from store.tables import Base
 
 
@@ -65,6 +64,7 @@ def copy_tables(source_url: str, target: str) -> None:
 async def main(args: argparse.Namespace) -> None:
     store = await SqlEventStore.open(args.url)
     engine = store.engine
+    reports = SqlReportSource(engine)
     now = datetime.now(UTC)
     if args.copy_from:
         await asyncio.to_thread(copy_tables, args.copy_from, args.url)
@@ -85,10 +85,10 @@ async def main(args: argparse.Namespace) -> None:
             total = int(await conn.scalar(select(func.count()).select_from(Base.metadata.tables["contacts"])) or 0)
         print(f"database {engine.dialect.name}: {total:,} contacts", flush=True)
         started = time.perf_counter()
-        refreshed = await refresh_facts(engine)
+        refreshed = await reports.refresh()
         print(f"fact table refresh: {refreshed:,} contacts in {time.perf_counter() - started:.1f}s", flush=True)
         started = time.perf_counter()
-        refreshed = await refresh_facts(engine)
+        refreshed = await reports.refresh()
         print(f"refresh with nothing new: {refreshed} contacts in {time.perf_counter() - started:.3f}s", flush=True)
         results = {}
         for spec in args.period:
@@ -96,7 +96,7 @@ async def main(args: argparse.Namespace) -> None:
             times, cpu, contacts = [], [], 0
             for _ in range(args.repeat):
                 started, started_cpu = time.perf_counter(), time.process_time()
-                report = await build_report(engine, period, now=now)
+                report = await build_report(reports, period, now=now)
                 render_markdown(report)
                 json.dumps(report.to_json())
                 times.append(time.perf_counter() - started)

@@ -1,7 +1,7 @@
 """Intercom webhook benchmark: acknowledgement rate and latency, and webhook-to-reply time, on loopback.
 
 It runs the real ``autopilot serve`` (uvicorn, embedded workers, SQLite) as a subprocess against a local fake Intercom
-(``tests.fakes.intercom_server``, reached through the real ``python-intercom`` sender), and a load generator in this
+(``bench.fakes.intercom_server``, reached through the real ``python-intercom`` sender), and a load generator in this
 process:
 
 1. **Acknowledgement**: ``--count`` signed ``conversation.user.created`` notifications (distinct conversations, real
@@ -39,9 +39,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fakes.intercom_server import FakeIntercom  # noqa: E402
-from tests.intercom_payloads import BOT_ADMIN_ID, SECRET, admin_closed, signed, user_created  # noqa: E402
-from tests.plugins.processes import free_port  # noqa: E402
+from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, admin_closed, signed, user_created  # noqa: E402
+from bench.fakes.intercom_server import FakeIntercom  # noqa: E402
+from bench.fakes.net import free_port  # noqa: E402
 
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
 TOKEN = "bench-token"
@@ -144,8 +144,9 @@ async def _open_loop(
 
     async def one(cid: str, body: bytes, headers: dict[str, str]) -> None:
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        request = (f"POST /intercom/webhooks HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
-                   f"{head}\r\n").encode() + body  # fmt: skip
+        request = (
+            f"POST /intercom/webhooks HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+        ).encode() + body
         start = time.monotonic()  # latency counts from the scheduled start, waiting for a connection included
         started_at[cid] = start
         conn = await pool.get()
@@ -208,16 +209,24 @@ async def _ack_phase(args: argparse.Namespace, root: Path, fake: FakeIntercom) -
     lat = sorted(result["latencies"])
     ms = [v * 1000 for v in lat]
     topic = "conversation.admin.closed" if args.topic == "closed" else "conversation.user.created"
-    print(f"\n== acknowledgement: {args.count} signed {topic} webhooks, open loop at {args.rate:g}/s, "
-          f"{args.connections} connections, {args.workers} workers ==")  # fmt: skip
-    print(f"accepted        {len(lat)} of {args.count}  ({len(lat) / result['elapsed']:.0f}/s over "
-          f"{result['elapsed']:.1f} s); errors: {len(result['errors'])} {sorted(set(result['errors']))}")  # fmt: skip
+    print(
+        f"\n== acknowledgement: {args.count} signed {topic} webhooks, open loop at {args.rate:g}/s, "
+        f"{args.connections} connections, {args.workers} workers =="
+    )
+    print(
+        f"accepted        {len(lat)} of {args.count}  ({len(lat) / result['elapsed']:.0f}/s over "
+        f"{result['elapsed']:.1f} s); errors: {len(result['errors'])} {sorted(set(result['errors']))}"
+    )
     if ms:
         late = result["late"] * 1000
-        print(f"ack latency ms  p50 {_pct(ms, 50):.1f}  p90 {_pct(ms, 90):.1f}  p99 {_pct(ms, 99):.1f}  "
-              f"max {ms[-1]:.1f}  (generator fell behind schedule by at most {late:.0f} ms)")  # fmt: skip
-    print(f"processed       {done} contacts by the workers during the run "
-          f"({done / result['elapsed']:.1f}/s while also acknowledging)")  # fmt: skip
+        print(
+            f"ack latency ms  p50 {_pct(ms, 50):.1f}  p90 {_pct(ms, 90):.1f}  p99 {_pct(ms, 99):.1f}  "
+            f"max {ms[-1]:.1f}  (generator fell behind schedule by at most {late:.0f} ms)"
+        )
+    print(
+        f"processed       {done} contacts by the workers during the run "
+        f"({done / result['elapsed']:.1f}/s while also acknowledging)"
+    )
 
 
 async def _e2e_phase(args: argparse.Namespace, root: Path, fake: FakeIntercom) -> None:
@@ -262,9 +271,11 @@ async def main() -> None:
     parser.add_argument("--e2e", type=int, default=40, help="webhooks in the end-to-end phase")
     parser.add_argument("--e2e-rate", type=float, default=4.0, help="webhooks per second in the end-to-end phase")
     parser.add_argument(
-        "--topic", choices=("user", "closed"), default="user",
+        "--topic",
+        choices=("user", "closed"),
+        default="user",
         help="acknowledgement phase: customer messages (the pipeline runs behind) or closes (cheap to process)",
-    )  # fmt: skip
+    )
     parser.add_argument("--skip-ack", action="store_true", help="only the end-to-end phase")
     parser.add_argument("--skip-e2e", action="store_true", help="only the acknowledgement phase")
     args = parser.parse_args()

@@ -30,8 +30,9 @@ def render_chart(report: Report, *, top: int = 8) -> bytes:
     now_counts = [g.contacts for g in report.current.groups][:top]
     xs = range(len(groups))
     volume.barh([x + 0.2 for x in xs], now_counts, height=0.4, label="this period", color="#2b6cb0")
-    volume.barh([x - 0.2 for x in xs], [before.get(g, 0) for g in groups], height=0.4, label="previous",
-                color="#a0aec0")  # fmt: skip
+    volume.barh(
+        [x - 0.2 for x in xs], [before.get(g, 0) for g in groups], height=0.4, label="previous", color="#a0aec0"
+    )
     volume.set_yticks(list(xs), groups)
     volume.invert_yaxis()
     volume.set_title("Contacts by driver group")

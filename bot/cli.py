@@ -19,30 +19,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from automations.configfile import ConfigError
+from bot.cli_errors import CliGroup
 from bot.settings import Settings
 
 __all__ = ["app", "main"]
 
 T = TypeVar("T")
 app = typer.Typer(
-    help="Support Autopilot: classify, answer from the knowledge base, hand off, log.", no_args_is_help=True
+    help="Support Autopilot: classify, answer from the knowledge base, hand off, log.",
+    no_args_is_help=True,
+    cls=CliGroup,  # configuration errors: one line, exit 2
 )
-eval_app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
 console = Console(width=None if sys.stdout.isatty() else 160)  # readable tables in logs and pipes
 err = Console(stderr=True)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except ConfigError as exc:
-        err.print(f"[bold red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from exc
-    except FileNotFoundError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    """Run a command's coroutine; :class:`~bot.cli_errors.CliGroup` reports configuration errors."""
+    return asyncio.run(coro)
 
 
 def _progress(console_: Console) -> Progress:
@@ -62,27 +56,51 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to
 @app.command()
 def ingest(path: Annotated[Path | None, typer.Argument(help="Folder of Markdown articles.")] = None) -> None:
     """Index the knowledge base; unchanged files cost nothing, changed and deleted files update the index."""
+    settings = Settings()
+    console.print(_run(_ingest(settings, path or settings.kb_path)))
+
+
+async def _ingest(settings: Settings, root: Path) -> str:
+    """Bring the index in line with ``root`` (progress bar on stderr); what changed, on one line."""
     from bot.composition import make_embedder, open_index
     from knowledge.ingest import ingest as run_ingest
 
-    settings = Settings()
-    root = path or settings.kb_path
+    index = open_index(settings, make_embedder(settings))
+    with _progress(err) as bar:
+        task = bar.add_task("ingesting", total=None)
 
-    async def go() -> None:
-        index = open_index(settings, make_embedder(settings))
-        with _progress(err) as bar:
-            task = bar.add_task("ingesting", total=None)
+        def tick(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"ingesting {name}")
 
-            def tick(done: int, total: int, name: str) -> None:
-                bar.update(task, completed=done, total=total, description=f"ingesting {name}")
+        report = await run_ingest(root, index, progress=tick)
+    return (
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"deleted {len(report.deleted)}; {report.sections} sections embedded; {await index.count()} in the index"
+    )
 
-            report = await run_ingest(root, index, progress=tick)
-        console.print(
-            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-            f"deleted {len(report.deleted)}; {report.sections} sections embedded; {await index.count()} in the index"
+
+def _ensure_index(settings: Settings) -> None:
+    """An empty (or missing) knowledge index would hand every contact off: the embedded index is filled from
+    ``KB_PATH`` first, with a notice; an empty Chroma server (``CHROMA_HOST``, shared) is refused in one line."""
+    from knowledge.index import chroma_client, sections_collection
+
+    client = chroma_client(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    if sections_collection(client).count() > 0:
+        return
+    if settings.chroma_host:
+        err.print(
+            f"[bold red]error:[/] the knowledge index on {settings.chroma_host}:{settings.chroma_port} is empty;"
+            " run `autopilot ingest` first",
+            soft_wrap=True,
         )
-
-    _run(go())
+        raise typer.Exit(2)
+    err.print(
+        f"The knowledge index is empty: indexing {settings.kb_path} first (what `autopilot ingest` does).",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    err.print(_run(_ingest(settings, settings.kb_path)), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -104,12 +122,27 @@ def triage(
     output: Annotated[Path, typer.Option("--output", help="JSONL of decisions.")],
     model: Annotated[Path | None, typer.Option("--model", help="Model directory.")] = None,
     batch: Annotated[int | None, typer.Option(help="Contacts decided together [default: 256].")] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Decide every line again, recorded under new ids, instead of reusing earlier decisions."
+        ),
+    ] = False,
 ) -> None:
-    """Decide on a batch of contacts, with a progress bar on stderr."""
+    """Decide on a batch of contacts, with a progress bar on stderr. Ids triaged before get the decision recorded
+    then (the pipeline is idempotent per contact); the summary says how many, and --fresh decides them again."""
     from bot.batch import run_triage
 
-    count = _run(run_triage(Settings(), input, output, model_dir=model, batch=batch, progress=_progress(err)))
-    err.print(f"triaged {count} contacts → {output}")
+    settings = Settings()
+    _ensure_index(settings)
+    run = _run(run_triage(settings, input, output, model_dir=model, batch=batch, progress=_progress(err), fresh=fresh))
+    err.print(f"triaged {run.written} contacts → {output}", soft_wrap=True)
+    if run.reused:
+        err.print(
+            f"{run.reused} of them were triaged before: their recorded decisions were reused"
+            " (--fresh decides them again)",
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -117,7 +150,9 @@ def ask(question: Annotated[str, typer.Argument(help="An agent's question.")]) -
     """The agent view: answers from public and internal articles."""
     from bot.interactive import agent_answer
 
-    console.print(_run(agent_answer(Settings(), question)), markup=False, highlight=False)
+    settings = Settings()
+    _ensure_index(settings)
+    console.print(_run(agent_answer(settings, question)), markup=False, highlight=False)
 
 
 @app.command()
@@ -125,7 +160,9 @@ def chat(customer: Annotated[str, typer.Option(help="Customer id for this sessio
     """An interactive customer chat in the terminal (public articles only)."""
     from bot.interactive import chat_loop
 
-    _run(chat_loop(Settings(), customer, console))
+    settings = Settings()
+    _ensure_index(settings)
+    _run(chat_loop(settings, customer, console))
 
 
 @app.command()
@@ -140,12 +177,15 @@ def demo(
     if days is not None:
         from bot.history import generate_history
 
-        summary = _run(generate_history(Settings(), days=days))
-        console.print(summary)
+        settings = Settings()
+        summary = _run(generate_history(settings, days=days))
+        console.print(summary.describe(settings.db_url), markup=False, highlight=False, soft_wrap=True)
         return
     from bot.interactive import run_demo
 
-    _run(run_demo(Settings(), stream, console))
+    settings = Settings()
+    _ensure_index(settings)
+    _run(run_demo(settings, stream, console))
 
 
 @app.command()
@@ -155,8 +195,11 @@ def serve(
 ) -> None:
     """Run the HTTP service: Intercom webhooks, Slack, the playground at /, health and metrics."""
     from bot.http import serve as run_serve
+    from bot.intercom.wiring import check_settings
 
     settings = Settings()
+    check_settings(settings)
+    _ensure_index(settings)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     _run(run_serve(settings.model_copy(update=updates)))
 
@@ -168,53 +211,25 @@ def worker(
     """Run only the background workers (inbox processing and outbox delivery), for web processes started with
     AUTOPILOT_WORKERS=0. Several may run against PostgreSQL: claims use FOR UPDATE SKIP LOCKED."""
     from bot.http import work
+    from bot.intercom.wiring import check_settings
 
     settings = Settings()
+    check_settings(settings)
     _run(work(settings.model_copy(update={"workers": workers} if workers else {})))
 
 
-@eval_app.command("banking77")
-def eval_banking77(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
-    out: Annotated[Path, typer.Option(help="Folder for banking77.json and banking77.md.")] = Path("evals/reports"),
-    data: Annotated[Path | None, typer.Option(help="Banking77 folder.")] = None,
-    fast: Annotated[
-        bool, typer.Option("--fast", help="Quick guard against evals/reports/banking77-fast.json.")
-    ] = False,
-) -> None:
-    """Train on Banking77 train (validation held out), score test, and score the shipped out-of-box model; exits 1
-    when accuracy or coverage falls more than 0.5 point below the committed figures."""
-    from evals.banking77 import fast_guard, run_banking77
-
-    if fast:
-        raise typer.Exit(_run(fast_guard()))
-
-    report = _run(run_banking77(Settings(), data=data, out=out))
-    if as_json:
-        console.print_json(json.dumps(report))
-
-
-@eval_app.command("safety")
-def eval_safety(
-    dataset: Annotated[Path | None, typer.Option(help="Adversarial JSONL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
-) -> None:
-    """Score the decision pipeline on the adversarial safety set (held-out by default)."""
-    from evals.safety import run_safety
-
-    report = _run(run_safety(Settings(), dataset))
-    if as_json:
-        console.print_json(json.dumps(report))
-
-
 def _register_plugins() -> None:
+    """The product's command groups, then those other installed packages contribute through the
+    ``autopilot.commands`` entry point group (``autopilot eval`` comes from ``evals``)."""
+    from importlib.metadata import entry_points
+
     from bot.cli_kb import register as register_kb
-    from bot.cli_llm import register as register_llm_evals
     from bot.cli_reports import register as register_reports
 
     register_kb(app)
     register_reports(app)
-    register_llm_evals(eval_app)
+    for entry in sorted(entry_points(group="autopilot.commands"), key=lambda e: e.name):
+        app.add_typer(entry.load(), name=entry.name)
 
 
 _register_plugins()

@@ -39,11 +39,11 @@ def sync_intercom(
     target = folder or help_center_folder(settings)
 
     async def go() -> None:
-        from bot.composition import article_categorizer
+        from bot.composition import build_categorizer, load_config
 
         embedder = make_embedder(settings)
         index = open_index(settings, embedder)
-        categorize = article_categorizer(settings, embedder)
+        categorize = build_categorizer(load_config(settings), embedder)
         report = await sync_help_center(settings, index, folder=target, categorize=categorize)
         ing = report.ingest
         console.print(

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from automations.reports.metrics import CostModel
+from automations.reports.ports import ReportSource
 from bot.settings import Settings
 
 __all__ = ["register"]
@@ -28,15 +29,13 @@ def _costs(settings: Settings) -> CostModel:
     return CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
 
 
-def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from store import SqlEventStore
+def _with_reports(settings: Settings, work: Callable[[ReportSource], Awaitable[T]]) -> T:
+    """Run ``work`` on the reports' source over the configured event store (opened and closed around it)."""
+    from bot.composition import open_reports
 
     async def go() -> T:
-        store = await SqlEventStore.open(settings.db_url)
-        try:
-            return await work(store.engine)
-        finally:
-            await store.close()
+        async with open_reports(settings) as reports:
+            return await work(reports)
 
     return asyncio.run(go())
 
@@ -66,7 +65,7 @@ def report(
         raise typer.Exit(2)
     settings = Settings()
     span = _period(period, settings)
-    result = _with_engine(settings, lambda e: build_report(e, span, now=datetime.now(UTC), costs=_costs(settings)))
+    result = _with_reports(settings, lambda r: build_report(r, span, now=datetime.now(UTC), costs=_costs(settings)))
     png = render_chart(result) if (chart is not None or fmt == "html") else None
     if chart is not None and png is not None:
         chart.write_bytes(png)
@@ -98,14 +97,14 @@ def insights(
     span = _period(period, settings)
     protected = [c.id for c in load_taxonomy(settings.taxonomy_path) if not c.bot_may_answer]
 
-    async def work(engine: Any) -> tuple[Any, Any]:
+    async def work(reports: ReportSource) -> tuple[Any, Any]:
         now = datetime.now(UTC)
         cands = await automation_candidates(
-            engine, span, now=now, costs=_costs(settings), protected=protected, target_automation=target, limit=limit
+            reports, span, now=now, costs=_costs(settings), protected=protected, target_automation=target, limit=limit
         )
-        return cands, await kb_gaps(engine, span, make_embedder(settings), limit=limit)
+        return cands, await kb_gaps(reports, span, make_embedder(settings), limit=limit)
 
-    candidates, gaps = _with_engine(settings, work)
+    candidates, gaps = _with_reports(settings, work)
     if as_json:
         doc = {"period": span.label, "automation_candidates": [c.to_json() for c in candidates],
                "kb_gaps": [g.to_json() for g in gaps]}  # fmt: skip
@@ -145,8 +144,9 @@ def staffing(
     handle = aht or settings.aht_seconds
     if volume_per_hour is not None:
         try:
-            result = erlang_c_agents(volume_per_hour, handle, service_level=service_level,
-                                     answer_within_s=answer_within, shrinkage=shrinkage)  # fmt: skip
+            result = erlang_c_agents(
+                volume_per_hour, handle, service_level=service_level, answer_within_s=answer_within, shrinkage=shrinkage
+            )
         except ValueError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from exc
@@ -162,10 +162,12 @@ def staffing(
     if not week:
         err.print("[bold red]error:[/] give --volume-per-hour N for one interval, or --week")
         raise typer.Exit(2)
-    forecast = _with_engine(settings, lambda e: forecast_week(e, datetime.now(UTC), weeks=weeks,
-                                                              tz=settings.report_timezone))  # fmt: skip
-    plans = plan_shifts(forecast, aht_seconds=handle, service_level=service_level, answer_within_s=answer_within,
-                        shrinkage=shrinkage)  # fmt: skip
+    forecast = _with_reports(
+        settings, lambda r: forecast_week(r, datetime.now(UTC), weeks=weeks, tz=settings.report_timezone)
+    )
+    plans = plan_shifts(
+        forecast, aht_seconds=handle, service_level=service_level, answer_within_s=answer_within, shrinkage=shrinkage
+    )
     if chart is not None:
         from bot.charts import render_forecast_chart
 
@@ -188,25 +190,7 @@ def scheduler() -> None:
     """Run the scheduled jobs (one process per database: the others stand by)."""
     from bot.scheduler import serve_scheduler
 
-    async def go() -> None:
-        settings = Settings()
-        store = None
-        sink = None
-        if settings.slack_bot_token:  # alerts and digests go to Slack through the outbox (sent by the workers)
-            from bot.composition import SystemClock
-            from bot.slack.alerts import SlackAlertSink
-            from store import SqlEventStore
-            from store.queues import SqlOutbox
-
-            store = await SqlEventStore.open(settings.db_url)
-            sink = SlackAlertSink(SqlOutbox(store.engine), SystemClock())
-        try:
-            await serve_scheduler(settings, sink)
-        finally:
-            if store is not None:
-                await store.close()
-
-    asyncio.run(go())
+    asyncio.run(serve_scheduler(Settings()))
 
 
 def register(app: typer.Typer) -> None:

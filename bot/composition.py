@@ -1,40 +1,65 @@
-"""The single composition root: settings in, a wired automation core out."""
+"""The one composition root: settings in, every process wired out.
+
+Each process (web, worker, scheduler, CLI) calls one function here. Configuration files (taxonomy, safety rules) are
+loaded once per process into a :class:`Config`, and nothing below this module reads configuration on its own.
+
+- :func:`build_core`: the decision core (model, index, event store, pipeline);
+- :func:`build_web`: the HTTP service with its SQL queues and every channel adapter (``serve`` and ``worker``);
+- :func:`build_scheduler`: the scheduler's jobs;
+- :func:`build_categorizer`: the help-centre importer's article filing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from automations.alerts import Alert, AlertSink
 from automations.answering import ExtractiveAnswerer
 from automations.classifier import EmbeddingClassifier, LinearHead
-from automations.llm import SummarizingNotifier
+from automations.llm import GroundingPolicy
 from automations.models import Decision
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
-from automations.ports import Clock, Notifier
+from automations.ports import Clock, EventStore, Notifier
 from automations.redaction import Redactor, install_log_redaction
+from automations.reports.ports import ReportSource
+from automations.reports.values import CostModel
+from automations.risk import DEFAULT_RISK, RiskHead, load_risk
 from automations.safety import SafetyGate, load_safety_rules
 from automations.taxonomy import Taxonomy, load_taxonomy
-from bot.llm import build_answerer, build_summarizer, llm_enabled
+from bot.context import Core, Queues
+from bot.llm import build_answerer, build_summarizer, llm_enabled, load_policy
+from bot.scheduler import JobSpec, SchedulerLock
+from bot.service import Service, build_service
 from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
 from knowledge.ingest import load_folder
 from knowledge.snapshot import SnapshotIndex
-from store import SqlEventStore
+from store import SqlEventStore, SqlReportSource
+from store.conversations import SqlConversations
+from store.queues import SqlInbox, SqlOutbox
 
 __all__ = [
+    "Config",
     "Core",
     "LogNotifier",
     "SystemClock",
-    "article_categorizer",
+    "build_categorizer",
     "build_core",
+    "build_scheduler",
+    "build_web",
     "imported_articles",
+    "load_config",
     "make_embedder",
     "open_index",
+    "open_reports",
+    "sql_queues",
 ]
 
 log = logging.getLogger("autopilot")
@@ -52,37 +77,19 @@ class LogNotifier:
     """Hand-off notifier for the embedded default: writes each hand-off to the (redacting) log."""
 
     async def handoff(self, decision: Decision) -> None:
-        """Log the hand-off summary."""
+        """Log the hand-off."""
         log.info("hand-off to %s: %s", decision.tier, decision.contact_id)
 
 
-@dataclass
-class Core:
-    """Everything a process needs, built once."""
+@dataclass(frozen=True)
+class Config:
+    """Every configuration file of a process, loaded and validated once."""
 
     settings: Settings
     taxonomy: Taxonomy
-    embedder: MiniLMEmbedder
-    classifier: EmbeddingClassifier
-    index: ChromaIndex | SnapshotIndex
-    store: SqlEventStore
-    pipeline: Pipeline
-    outcomes: OutcomeTracker
-
-    async def close(self) -> None:
-        """Release the database connections."""
-        await self.store.close()
-
-
-def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
-    """The packaged MiniLM on the configured backend (``EMBEDDING_BACKEND``, int8 ONNX by default)."""
-    return MiniLMEmbedder(backend=settings.embedding_backend, cache_size=cache_size)
-
-
-def open_index(settings: Settings, embedder: MiniLMEmbedder) -> ChromaIndex:
-    """The knowledge index: a Chroma server when ``CHROMA_HOST`` is set, else the embedded store."""
-    client = chroma_client(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
-    return ChromaIndex(client, embedder)
+    safety: SafetyGate
+    grounding: GroundingPolicy
+    risk: RiskHead | None
 
 
 def imported_articles(settings: Settings) -> dict[str, list[str]]:
@@ -96,12 +103,29 @@ def imported_articles(settings: Settings) -> dict[str, list[str]]:
     return extra
 
 
-def article_categorizer(
-    settings: Settings, embedder: MiniLMEmbedder
+def load_config(settings: Settings) -> Config:
+    """Load the taxonomy (with imported articles) and the safety rules."""
+    taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
+    safety = SafetyGate(load_safety_rules(settings.safety_path))
+    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK))
+
+
+def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
+    """The packaged MiniLM on the configured backend (``EMBEDDING_BACKEND``, int8 ONNX by default)."""
+    return MiniLMEmbedder(backend=settings.embedding_backend, cache_size=cache_size)
+
+
+def open_index(settings: Settings, embedder: MiniLMEmbedder) -> ChromaIndex:
+    """The knowledge index: a Chroma server when ``CHROMA_HOST`` is set, else the embedded store."""
+    client = chroma_client(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    return ChromaIndex(client, embedder)
+
+
+def build_categorizer(
+    config: Config, embedder: MiniLMEmbedder
 ) -> Callable[[Sequence[str]], Awaitable[list[tuple[str, ...]]]]:
     """Files imported articles under the bot-answerable driver the classifier is confident about (else none)."""
-    taxonomy = load_taxonomy(settings.taxonomy_path)
-    head = LinearHead.load(settings.model_dir)
+    taxonomy, head = config.taxonomy, LinearHead.load(config.settings.model_dir)
     classifier = EmbeddingClassifier(embedder, head)
 
     async def categorize(texts: Sequence[str]) -> list[tuple[str, ...]]:
@@ -121,51 +145,149 @@ def article_categorizer(
 async def build_core(
     settings: Settings,
     *,
+    config: Config | None = None,
     model_dir: Path | None = None,
     notifier: Notifier | None = None,
     clock: Clock | None = None,
     embedder: MiniLMEmbedder | None = None,
+    store: SqlEventStore | None = None,
 ) -> Core:
-    """Load configuration, model, index and store, and wire the pipeline."""
+    """Load the model, the index and the event store, and wire the pipeline (``store`` defaults to the SQL one at
+    ``DATABASE_URL``)."""
     install_log_redaction()
-    taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
-    safety = SafetyGate(load_safety_rules(settings.safety_path))
+    config = config or load_config(settings)
+    taxonomy = config.taxonomy
     head = LinearHead.load(model_dir or settings.model_dir)
     unknown = sorted(set(head.labels) - set(taxonomy.ids))
     if unknown:
         log.warning("model labels not in the taxonomy are treated as out_of_scope: %s", ", ".join(unknown[:10]))
     embedder = embedder or make_embedder(settings)
-    notifier = notifier or LogNotifier()
-    if llm_enabled(settings):  # hand-off summaries get a model-written gist on top (never for protected topics)
-        notifier = SummarizingNotifier(notifier, build_summarizer(settings, embedder))
-    classifier = EmbeddingClassifier(embedder, head)
+    classifier = EmbeddingClassifier(embedder, head, risk=config.risk)
     chroma = open_index(settings, embedder)
     stale = await chroma.mismatched()
     if stale:
         log.warning(
             "%d knowledge-base sections were not embedded in %s like this process's queries;"
-            " run `autopilot kb ingest` (same EMBEDDING_BACKEND) to re-embed them", stale, chroma.embedding,
-        )  # fmt: skip
+            " run `autopilot kb ingest` (same EMBEDDING_BACKEND) to re-embed them",
+            stale,
+            chroma.embedding,
+        )
     index: ChromaIndex | SnapshotIndex = chroma
     if settings.index_snapshot_s > 0:  # searches from an in-memory copy, re-read at most this often
         index = SnapshotIndex(index, embedder, max_age_s=settings.index_snapshot_s)
-    store = await SqlEventStore.open(settings.db_url)
+    sql = store or await SqlEventStore.open(settings.db_url)
+    events: EventStore = sql
     outcomes = OutcomeTracker(
-        store,
+        events,
         resolve_after=timedelta(hours=settings.resolve_after_hours),
         reopen_within=timedelta(days=settings.reopen_within_days),
     )
+    llm = llm_enabled(settings)
     pipeline = Pipeline(
         taxonomy=taxonomy,
         classifier=classifier,
         index=index,
-        answerer=build_answerer(settings, embedder, ExtractiveAnswerer()),
-        store=store,
-        notifier=notifier,
+        answerer=build_answerer(
+            settings, embedder, ExtractiveAnswerer(), taxonomy=taxonomy, safety=config.safety, policy=config.grounding
+        ),
+        store=events,
+        notifier=notifier or LogNotifier(),
         clock=clock or SystemClock(),
         policy=Policy(confidence=head.threshold, retrieval=head.retrieval_threshold, k=settings.retrieval_k),
-        safety=safety,
+        safety=config.safety,
         redactor=Redactor(),
         outcomes=outcomes,
+        # with a model configured, each hand-off's summary gets a checked gist (never for protected topics)
+        summarizer=build_summarizer(
+            settings, embedder, taxonomy=taxonomy, safety=config.safety, policy=config.grounding
+        )
+        if llm
+        else None,
     )
-    return Core(settings, taxonomy, embedder, classifier, index, store, pipeline, outcomes)
+    reports = SqlReportSource(sql.engine)
+    return Core(settings, taxonomy, embedder, classifier, index, events, pipeline, outcomes, reports)
+
+
+async def sql_queues(settings: Settings, store: SqlEventStore) -> Queues:
+    """The inbox, outbox and conversation state in SQL: the event store's database, or ``INBOX_DATABASE_URL``."""
+    from automations.groupcommit import GroupCommitInbox
+
+    inbox_store = await SqlEventStore.open(settings.inbox_db_url) if settings.inbox_db_url else None
+    inbox_engine = inbox_store.engine if inbox_store is not None else store.engine
+    return Queues(
+        inbox=GroupCommitInbox(SqlInbox(inbox_engine)),
+        outbox=SqlOutbox(store.engine),
+        conversations=SqlConversations(store.engine),
+        close=inbox_store.close if inbox_store else None,
+    )
+
+
+async def build_web(
+    settings: Settings,
+    *,
+    core: Core | None = None,
+    clock: Clock | None = None,
+    parts: list[Callable[..., Awaitable[object]]] | None = None,
+    **kwargs: object,
+) -> Service:
+    """The HTTP service on SQL queues: ``autopilot serve`` and ``autopilot worker`` (workers not started yet)."""
+    clock = clock or SystemClock()
+    core = core or await build_core(settings, clock=clock)
+    if not isinstance(core.store, SqlEventStore):
+        raise TypeError("build_web needs a core on the SQL event store; use bot.service.build_service for others")
+    queues = await sql_queues(settings, core.store)
+    return await build_service(settings, core=core, queues=queues, clock=clock, parts=parts, **kwargs)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def open_reports(settings: Settings) -> AsyncIterator[ReportSource]:
+    """The reports' source over the configured event store, for one CLI command (no model is loaded)."""
+    store = await SqlEventStore.open(settings.db_url)
+    try:
+        yield SqlReportSource(store.engine)
+    finally:
+        await store.close()
+
+
+@dataclass
+class Scheduled:
+    """The scheduler process's jobs, its single-process lock, and what to release at exit."""
+
+    specs: list[JobSpec]
+    lock: SchedulerLock
+    close: Callable[[], Awaitable[None]]
+
+
+async def build_scheduler(settings: Settings, *, clock: Clock) -> Scheduled:
+    """The jobs of ``autopilot scheduler``: outcomes, report facts, SLA and spike alerts, digests, the KB sync.
+
+    Alerts go to Slack through the outbox when Slack is configured (the workers send them), else to the log.
+    """
+    from bot.charts import render_chart
+    from bot.scheduler import LogAlertSink, job_specs, scheduler_lock
+    from bot.slack.wiring import slack_alert_sink
+    from knowledge.ingest import ingest
+
+    store = await SqlEventStore.open(settings.db_url)
+    sink: AlertSink = slack_alert_sink(settings, SqlOutbox(store.engine), clock) or LogAlertSink()
+    tracker = OutcomeTracker(
+        store,
+        resolve_after=timedelta(hours=settings.resolve_after_hours),
+        reopen_within=timedelta(days=settings.reopen_within_days),
+    )
+
+    async def kb_sync() -> None:
+        report = await ingest(settings.kb_path, open_index(settings, make_embedder(settings)))
+        if report.changed:
+            text = (
+                f"added {len(report.added)}, updated {len(report.updated)}, deleted {len(report.deleted)} articles;"
+                f" {report.sections} sections embedded."
+            )
+            await sink.send(Alert(f"kb_sync:{clock.now():%Y-%m-%d}", "kb_sync", "Knowledge base re-indexed", text))
+
+    specs = job_specs(
+        reports=SqlReportSource(store.engine), tracker=tracker, sink=sink, start=clock.now(),
+        tz=settings.report_timezone, chart=render_chart, kb_sync=kb_sync,
+        costs=CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds),
+    )  # fmt: skip
+    return Scheduled(specs, scheduler_lock(settings.db_url, store.engine), store.close)

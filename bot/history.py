@@ -2,7 +2,7 @@
 
 Weekly and daily seasonality, a driver whose volume rises and one whose deflection falls in the last week, a planted
 spike two days ago, mixed outcomes with CSAT, agent first responses and closures (with some SLA misses) and
-knowledge-base gaps. Texts are the project's own labelled examples (``evals/data/examples/*.csv``), redacted like
+knowledge-base gaps. Texts are the project's own labelled examples (``automations/data/examples/*.csv``), redacted like
 any contact. Rows go in with multi-row inserts, in chunks of one day.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import evals
 from automations.redaction import redact
+from automations.resources import data_path
 from automations.taxonomy import Category, Taxonomy, load_taxonomy
 from bot.settings import Settings
 from store import SqlEventStore
@@ -28,7 +28,7 @@ from store.tables import Base
 
 __all__ = ["HistorySummary", "bulk_history", "generate_history", "load_texts"]
 
-EXAMPLES = Path(evals.__file__).parent / "data" / "examples"
+EXAMPLES = data_path("examples")
 WEEKDAY = np.array([1.15, 1.1, 1.05, 1.0, 0.95, 0.7, 0.65])
 HOURLY = np.array([0.2, 0.12, 0.1, 0.1, 0.12, 0.25, 0.5, 0.9, 1.3, 1.6, 1.7, 1.7,
                    1.65, 1.6, 1.55, 1.5, 1.45, 1.4, 1.5, 1.55, 1.3, 1.0, 0.7, 0.4])  # fmt: skip
@@ -50,6 +50,22 @@ class HistorySummary:
     spike_category: str
     spike_hour: datetime
     rows: dict[str, int]
+
+    def describe(self, database: str) -> str:
+        """The summary as a person reads it (printed by ``autopilot demo --days``); the password is masked."""
+        rows = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in self.rows.items())
+        where = make_url(database).render_as_string(hide_password=True)
+        spike = (
+            f"Planted spike: {self.spike_category}, {self.spike_hour:%Y-%m-%d %H:00} UTC.\n"
+            if self.start <= self.spike_hour < self.end
+            else ""  # a history shorter than two days ends before the spike
+        )
+        return (
+            f"Generated {self.contacts:,} contacts over {self.days} day{'s' if self.days != 1 else ''} "
+            f"({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) into {where}.\n"
+            f"Rows written: {rows}.\n{spike}"
+            "Next: autopilot report --period 7d, autopilot insights, autopilot staffing --week"
+        )
 
 
 def load_texts(folder: Path = EXAMPLES) -> dict[str, list[str]]:
@@ -130,33 +146,39 @@ class _Day:
             mean = {"resolved": 4.4, "escalated": 2.3, "reopened": 2.8}[state]
             self._csat(cid, moved, mean)
 
-    def _outcome(self, cid: str, customer: str, cat: Category, at: datetime, state: str, moved: datetime,
-                 reason: str) -> None:  # fmt: skip
+    def _outcome(
+        self, cid: str, customer: str, cat: Category, at: datetime, state: str, moved: datetime, reason: str
+    ) -> None:
         initial = "handed_off" if state == "handed_off" else "answered"
         self.rows["outcomes"].append({"contact_id": cid, "customer_id": customer, "category": cat.id,
                                       "group": str(cat.group), "state": state, "decided_at": at,
                                       "updated_at": moved, "reason": reason})  # fmt: skip
-        self.rows["outcome_transitions"].append({"contact_id": cid, "from_state": None, "to_state": initial,
-                                                 "at": at, "reason": reason})  # fmt: skip
+        self.rows["outcome_transitions"].append(
+            {"contact_id": cid, "from_state": None, "to_state": initial, "at": at, "reason": reason}
+        )
         if state != initial:
-            self.rows["outcome_transitions"].append({"contact_id": cid, "from_state": initial, "to_state": state,
-                                                     "at": moved, "reason": "demo history"})  # fmt: skip
+            self.rows["outcome_transitions"].append(
+                {"contact_id": cid, "from_state": initial, "to_state": state, "at": moved, "reason": "demo history"}
+            )
 
     def _csat(self, cid: str, at: datetime, mean: float) -> None:
         score = int(np.clip(round(self.rng.normal(mean, 0.9)), 1, 5))
-        self.rows["feedback"].append({"contact_id": cid, "at": at, "helpful": score >= 4, "csat": score,
-                                      "source": "customer", "comment": ""})  # fmt: skip
+        self.rows["feedback"].append(
+            {"contact_id": cid, "at": at, "helpful": score >= 4, "csat": score, "source": "customer", "comment": ""}
+        )
 
     def _agent(self, cid: str, at: datetime, first: timedelta, resolution: timedelta) -> None:
         rng = self.rng
         responded = at + first * float(rng.choice([rng.uniform(0.05, 0.9), rng.uniform(1.0, 2.5)], p=[0.9, 0.1]))
-        closed = responded + (resolution * float(rng.choice([rng.uniform(0.05, 0.8), rng.uniform(1.0, 2.0)],
-                                                            p=[0.93, 0.07])))  # fmt: skip
+        closed = responded + (
+            resolution * float(rng.choice([rng.uniform(0.05, 0.8), rng.uniform(1.0, 2.0)], p=[0.93, 0.07]))
+        )
         actor = f"agent-{int(rng.integers(1, 40))}"
         for kind, when in (("assigned", at + timedelta(seconds=5)), ("first_response", responded), ("closed", closed)):
             if when <= self.now:
-                self.rows["agent_events"].append({"contact_id": cid, "kind": kind, "at": when, "actor": actor,
-                                                  "detail": ""})  # fmt: skip
+                self.rows["agent_events"].append(
+                    {"contact_id": cid, "kind": kind, "at": when, "actor": actor, "detail": ""}
+                )
         if closed <= self.now and rng.random() < 0.3:
             self._csat(cid, closed, 3.9)
 

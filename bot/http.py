@@ -17,15 +17,15 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.composition import build_web
 from bot.limits import BodyLimit
-from bot.service import Service, build_service
+from bot.service import Service
 from bot.settings import Settings
 
 __all__ = ["create_app", "serve", "work"]
@@ -36,8 +36,7 @@ log = logging.getLogger("autopilot.http")
 async def _readiness(service: Service) -> dict[str, str]:
     core, checks = service.context.core, {}
     try:
-        async with core.store.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await core.store.ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
@@ -100,7 +99,7 @@ async def serve(settings: Settings) -> None:
         child.start()
         settings = settings.model_copy(update={"workers": 0})
     try:
-        service = await build_service(settings)
+        service = await build_web(settings)
         app = create_app(service)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
         await uvicorn.Server(config).serve()
@@ -132,7 +131,7 @@ def _worker_main(values: dict[str, object], parent: int) -> None:
 async def work(settings: Settings) -> None:
     """Run only the inbox and outbox workers (``autopilot worker``), for deployments whose web processes run with
     ``AUTOPILOT_WORKERS=0`` and only acknowledge."""
-    service = await build_service(settings.model_copy(update={"workers": max(1, settings.workers)}))
+    service = await build_web(settings.model_copy(update={"workers": max(1, settings.workers)}))
     await service.start()
     try:
         await asyncio.Event().wait()

@@ -12,14 +12,14 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-import evals
 from automations.models import Action, Channel, Contact, Decision, OutcomeState
+from automations.resources import packaged
 from bot.composition import build_core
 from bot.settings import Settings
 
 __all__ = ["DEFAULT_STREAM", "agent_answer", "chat_loop", "render", "run_demo"]
 
-DEFAULT_STREAM = Path(evals.__file__).parent / "data" / "demo_stream.jsonl"
+DEFAULT_STREAM = packaged("bot", "data", "demo_stream.jsonl")
 
 
 class StreamLine(BaseModel):

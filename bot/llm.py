@@ -23,19 +23,18 @@ from automations.llm import (
     GroundingChecker,
     GroundingPolicy,
     GuardedModel,
-    HandoffSummarizer,
     LeakGuard,
     LLMAnswerer,
     LLMSummarizer,
-    TemplateSummarizer,
     load_prompt,
 )
 from automations.llm.ports import ChatMessage, Role
 from automations.llm.prompts import DEFAULT_PROMPTS
 from automations.models import Channel, Visibility
-from automations.ports import Answerer, Embedder
-from automations.safety import SafetyGate, load_safety_rules
-from automations.taxonomy import load_taxonomy
+from automations.ports import Answerer, Embedder, HandoffSummarizer
+from automations.resources import data_path
+from automations.safety import SafetyGate
+from automations.taxonomy import PROTECTED_TIERS, Taxonomy
 from bot.settings import Settings
 from knowledge.ingest import load_folder
 
@@ -52,8 +51,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("autopilot.llm")
-DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "evals" / "models" / "grounding" / "policy.json"
-PROTECTED_TIERS = frozenset({"fraud", "compliance", "legal"})
+DEFAULT_POLICY = data_path("grounding", "policy.json")
 
 
 class LangChainChatModel:
@@ -125,9 +123,8 @@ def leak_guard(settings: Settings) -> LeakGuard:
     )
 
 
-def protected_categories(settings: Settings) -> frozenset[str]:
+def protected_categories(taxonomy: Taxonomy) -> frozenset[str]:
     """Categories never given to the model: legal, regulatory, fraud, AML and privacy (sensitive or protected tier)."""
-    taxonomy = load_taxonomy(settings.taxonomy_path)
     return frozenset(c.id for c in taxonomy if not c.bot_may_answer and (c.sensitive or c.tier in PROTECTED_TIERS))
 
 
@@ -146,6 +143,8 @@ def build_answerer(
     embedder: Embedder,
     fallback: Answerer,
     *,
+    taxonomy: Taxonomy,
+    safety: SafetyGate,
     chat: BaseChatModel | None = None,
     policy: GroundingPolicy | None = None,
     prompts: Path = DEFAULT_PROMPTS,
@@ -163,8 +162,8 @@ def build_answerer(
             Channel.CUSTOMER: load_prompt("customer_answer", prompts),
             Channel.AGENT: load_prompt("agent_answer", prompts),
         },
-        protected=protected_categories(settings),
-        safety=SafetyGate(load_safety_rules(settings.safety_path)),
+        protected=protected_categories(taxonomy),
+        safety=safety,
     )
 
 
@@ -172,17 +171,17 @@ def build_summarizer(
     settings: Settings,
     embedder: Embedder,
     *,
+    taxonomy: Taxonomy,
+    safety: SafetyGate,
     chat: BaseChatModel | None = None,
     policy: GroundingPolicy | None = None,
     prompts: Path = DEFAULT_PROMPTS,
 ) -> HandoffSummarizer:
-    """The gist-writing summarizer when a model is configured (or ``chat`` is given), else the template summary."""
-    if chat is None and not llm_enabled(settings):
-        return TemplateSummarizer()
+    """The gist-writing summarizer (the composition root builds it only when a model is configured)."""
     return LLMSummarizer(
         model=_guarded(settings, chat),
         checker=GroundingChecker(embedder, policy or load_policy()),
         prompt=load_prompt("handoff_summary", prompts),
-        protected=protected_categories(settings),
-        safety=SafetyGate(load_safety_rules(settings.safety_path)),
+        protected=protected_categories(taxonomy),
+        safety=safety,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -21,13 +20,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from automations.models import Action, Channel, Contact, Decision
-from bot.service import Context, Parts
+from automations.resources import packaged
+from bot.context import Context, Parts
 
 __all__ = ["PlaygroundMessage", "decision_view", "playground_parts"]
 
 log = logging.getLogger("autopilot.playground")
 
-STATIC = Path(__file__).parent / "static"
+STATIC = packaged("bot", "static")
 SOURCE = "playground"
 MAX_TEXT = 4000
 SECURITY_HEADERS = {
@@ -119,7 +119,7 @@ async def playground_parts(context: Context) -> Parts:
         try:
             decision = await context.core.pipeline.handle(contact)  # recorded before it returns
             if decision.action is Action.HANDOFF:
-                await context.outbox.enqueue(context.handoff_actions(decision))
+                await context.outbox.enqueue(context.effects.handoff_actions(decision))
                 context.wake()
         except Exception:
             log.exception("playground could not process %s", contact.id)

@@ -28,13 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from automations.alerts import Alert, AlertSink
 from automations.outcomes import OutcomeTracker
 from automations.ports import Clock
-from automations.reports.facts import refresh_facts
 from automations.reports.jobs import send_digest, spike_alerts
 from automations.reports.metrics import CostModel
 from automations.reports.narrative import Report
+from automations.reports.ports import ReportSource
 from automations.reports.sla import sla_alerts
 from bot.settings import Settings
-from store import SqlEventStore
 from store.migrate import normalize_url
 
 __all__ = [
@@ -147,7 +146,7 @@ class LogAlertSink:
 
 def job_specs(
     *,
-    engine: AsyncEngine,
+    reports: ReportSource,
     tracker: OutcomeTracker,
     sink: AlertSink,
     start: datetime,
@@ -160,17 +159,18 @@ def job_specs(
     costs = costs or CostModel()
 
     async def digest(kind: str, now: datetime) -> object:
-        return await send_digest(engine, sink, now, kind="daily" if kind == "daily" else "weekly", tz=tz,
-                                 costs=costs, chart=chart)  # fmt: skip
+        return await send_digest(
+            reports, sink, now, kind="daily" if kind == "daily" else "weekly", tz=tz, costs=costs, chart=chart
+        )
 
     async def kb(_now: datetime) -> object:
         return await kb_sync() if kb_sync is not None else None
 
     specs = [
         JobSpec("finalize_outcomes", IntervalTrigger(minutes=15, start_date=start), tracker.finalize),
-        JobSpec("refresh_facts", IntervalTrigger(minutes=1, start_date=start), lambda _now: refresh_facts(engine)),
-        JobSpec("sla_alerts", IntervalTrigger(minutes=1, start_date=start), lambda now: sla_alerts(engine, sink, now)),
-        JobSpec("spike_alerts", CronTrigger(minute=5, timezone="UTC"), lambda now: spike_alerts(engine, sink, now)),
+        JobSpec("refresh_facts", IntervalTrigger(minutes=1, start_date=start), lambda _now: reports.refresh()),
+        JobSpec("sla_alerts", IntervalTrigger(minutes=1, start_date=start), lambda now: sla_alerts(reports, sink, now)),
+        JobSpec("spike_alerts", CronTrigger(minute=5, timezone="UTC"), lambda now: spike_alerts(reports, sink, now)),
         JobSpec("digest_daily", CronTrigger(hour=8, minute=0, timezone=tz), lambda now: digest("daily", now)),
         JobSpec(
             "digest_weekly",
@@ -231,8 +231,9 @@ async def run_scheduler(
             continue
     scheduler = AsyncIOScheduler(timezone="UTC")
     for spec in specs:
-        scheduler.add_job(_wrap(spec, clock), spec.trigger, id=spec.id, max_instances=1, coalesce=True,
-                          misfire_grace_time=300)  # fmt: skip
+        scheduler.add_job(
+            _wrap(spec, clock), spec.trigger, id=spec.id, max_instances=1, coalesce=True, misfire_grace_time=300
+        )
     scheduler.start()
     log.info("scheduler running %d jobs", len(specs))
     try:
@@ -250,54 +251,22 @@ def describe(specs: Sequence[JobSpec], now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-async def serve_scheduler(
-    settings: Settings, sink: AlertSink | None = None, *, stop: asyncio.Event | None = None
-) -> bool:
-    """The ``autopilot scheduler`` process: open the store, wire the jobs and run them until SIGINT/SIGTERM.
-
-    ``sink`` is where alerts go (the Slack outbox sink in production); without one they are only logged.
-    """
+async def serve_scheduler(settings: Settings, *, stop: asyncio.Event | None = None) -> bool:
+    """The ``autopilot scheduler`` process: wire the jobs (:func:`bot.composition.build_scheduler`) and run them
+    until SIGINT/SIGTERM. Returns whether this process held the lock and ran them."""
     import signal
 
-    from bot.charts import render_chart
-    from bot.composition import SystemClock, make_embedder, open_index
+    from bot.composition import SystemClock, build_scheduler
 
-    store = await SqlEventStore.open(settings.db_url)
-    sink = sink or LogAlertSink()
     clock = SystemClock()
-    tracker = OutcomeTracker(
-        store,
-        resolve_after=timedelta(hours=settings.resolve_after_hours),
-        reopen_within=timedelta(days=settings.reopen_within_days),
-    )
-
-    async def kb_sync() -> None:
-        from knowledge.ingest import ingest
-
-        report = await ingest(settings.kb_path, open_index(settings, make_embedder(settings)))
-        if report.changed:
-            await sink.send(
-                Alert(
-                    key=f"kb_sync:{clock.now():%Y-%m-%d}",
-                    kind="kb_sync",
-                    title="Knowledge base re-indexed",
-                    text=f"added {len(report.added)}, updated {len(report.updated)}, deleted {len(report.deleted)} "
-                    f"articles; {report.sections} sections embedded.",
-                )
-            )
-
-    costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
-    specs = job_specs(
-        engine=store.engine, tracker=tracker, sink=sink, start=clock.now(), tz=settings.report_timezone,
-        costs=costs, chart=render_chart, kb_sync=kb_sync,
-    )  # fmt: skip
+    scheduled = await build_scheduler(settings, clock=clock)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        return await run_scheduler(specs, scheduler_lock(settings.db_url, store.engine), clock, stop)
+        return await run_scheduler(scheduled.specs, scheduled.lock, clock, stop)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await store.close()
+        await scheduled.close()

@@ -1,8 +1,9 @@
-"""The HTTP service's composition root: the core, the durable queues, and the channel adapters that plug in.
+"""The HTTP service: the core, the durable queues, and the channel adapters that plug in.
 
-Each channel (Intercom, Slack, the playground) contributes a :class:`Parts`: HTTP routes, an inbox handler per
-source, an outbox sender per target, and hand-off effects (what every other channel should do when a contact is
-handed to a human). Adapters never call each other; they meet here.
+Each channel (Intercom, Slack, the playground) contributes a :class:`~bot.context.Parts`: HTTP routes, an inbox
+handler per source, an outbox sender per target, and hand-off effects (what every other channel should do when a
+contact is handed to a human). Adapters never call each other; they meet here. The service is typed on ports only:
+:func:`bot.composition.build_web` gives it SQL queues, the test bot in-memory ones.
 """
 
 from __future__ import annotations
@@ -16,61 +17,19 @@ from datetime import timedelta
 from prometheus_client import CollectorRegistry, Gauge
 from starlette.routing import BaseRoute
 
-from automations.delivery import Backoff, InboxProcessor, ItemHandler, OutboxDispatcher, Sender
-from automations.groupcommit import GroupCommitInbox
-from automations.models import Decision
+from automations.conversations import ConversationFlow
+from automations.delivery import Backoff, InboxProcessor, OutboxDispatcher
+from automations.effects import EffectPlanner
 from automations.ports import Clock
-from automations.queues import Inbox, OutboxAction
-from bot.composition import Core, SystemClock, build_core
+from bot.context import Context, Core, PartsFactory, Queues
+from bot.intercom.wiring import intercom_parts
+from bot.playground import playground_parts
 from bot.settings import Settings
-from store import SqlEventStore
-from store.queues import SqlConversations, SqlInbox, SqlOutbox
+from bot.slack.wiring import slack_parts
 
-__all__ = ["Context", "HandoffEffect", "Parts", "Service", "build_service"]
+__all__ = ["Service", "build_service", "default_parts"]
 
 log = logging.getLogger("autopilot.service")
-
-HandoffEffect = Callable[[Decision], list[OutboxAction]]
-"""Outbox actions another channel performs when ``decision`` hands a contact off (e.g. a Slack tier post)."""
-
-
-@dataclass
-class Context:
-    """What every adapter gets: settings, the wired core, the durable queues, the clock and the metrics registry."""
-
-    settings: Settings
-    core: Core
-    inbox: Inbox
-    outbox: SqlOutbox
-    conversations: SqlConversations
-    clock: Clock
-    registry: CollectorRegistry
-    handoff_effects: list[HandoffEffect] = field(default_factory=list)
-    wakers: list[Callable[[], None]] = field(default_factory=list)
-
-    def wake(self) -> None:
-        """New inbox or outbox rows were written: let the workers pick them up without waiting for their poll."""
-        for waker in self.wakers:
-            waker()
-
-    def handoff_actions(self, decision: Decision) -> list[OutboxAction]:
-        """Every channel's actions for a hand-off (deterministic keys, so planning twice queues once)."""
-        return [action for effect in self.handoff_effects for action in effect(decision)]
-
-
-@dataclass
-class Parts:
-    """What one channel adapter plugs into the service."""
-
-    routes: list[BaseRoute] = field(default_factory=list)
-    handlers: dict[str, ItemHandler] = field(default_factory=dict)
-    senders: dict[str, Sender] = field(default_factory=dict)
-    handoff_effects: list[HandoffEffect] = field(default_factory=list)
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-
-PartsFactory = Callable[[Context], Awaitable[Parts]]
 
 
 @dataclass
@@ -132,34 +91,32 @@ class Service:
 
 def default_parts() -> list[PartsFactory]:
     """The channel adapters of the product: the playground always; Intercom and Slack when configured."""
-    from bot.intercom.wiring import intercom_parts
-    from bot.playground import playground_parts
-    from bot.slack.wiring import slack_parts
-
     return [slack_parts, intercom_parts, playground_parts]
 
 
 async def build_service(
     settings: Settings,
     *,
-    core: Core | None = None,
-    clock: Clock | None = None,
+    core: Core,
+    queues: Queues,
+    clock: Clock,
     parts: list[PartsFactory] | None = None,
     backoff: Backoff | None = None,
 ) -> Service:
     """Wire the core, the queues and every adapter into a service (workers not started yet)."""
-    clock = clock or SystemClock()
-    core = core or await build_core(settings, clock=clock)
-    engine = core.store.engine
-    inbox_store = await SqlEventStore.open(settings.inbox_db_url) if settings.inbox_db_url else None
-    inbox_engine = inbox_store.engine if inbox_store is not None else engine
+    effects = EffectPlanner()
+    flow = ConversationFlow(
+        store=core.store, conversations=queues.conversations, outbox=queues.outbox, effects=effects, clock=clock,
+        decide=core.pipeline.handle,
+    )  # fmt: skip
     context = Context(
-        settings=settings, core=core, inbox=GroupCommitInbox(SqlInbox(inbox_engine)), outbox=SqlOutbox(engine),
-        conversations=SqlConversations(engine), clock=clock, registry=CollectorRegistry(),
+        settings=settings, core=core, inbox=queues.inbox, outbox=queues.outbox, conversations=queues.conversations,
+        clock=clock, registry=CollectorRegistry(), effects=effects, flow=flow,
     )  # fmt: skip
     built = [await factory(context) for factory in (parts if parts is not None else default_parts())]
     for part in built:
-        context.handoff_effects += part.handoff_effects
+        for effect in part.handoff_effects:
+            effects.add(effect)
     backoff = backoff or Backoff(max_s=settings.outbox_max_backoff_s, max_attempts=settings.outbox_max_attempts)
     handlers = {source: h for part in built for source, h in part.handlers.items()}
     senders = {target: s for part in built for target, s in part.senders.items()}
@@ -173,6 +130,6 @@ async def build_service(
         processor=processor,
         dispatcher=dispatcher,
         background=[run for part in built for run in part.background],
-        shutdown=[close for part in built for close in part.shutdown] + ([inbox_store.close] if inbox_store else []),
+        shutdown=[close for part in built for close in part.shutdown] + ([queues.close] if queues.close else []),
         workers=max(0, settings.workers),
     )

@@ -8,16 +8,24 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-import automations
-import evals
-import knowledge
+from automations.resources import data_path, packaged
+from automations.taxonomy import TIER_IDS
 
-__all__ = ["DEFAULT_KB", "DEFAULT_MODEL", "Settings"]
+__all__ = ["DEFAULT_KB", "DEFAULT_MODEL", "SettingError", "Settings"]
 
-DEFAULT_KB = Path(knowledge.__file__).parent / "content"
-DEFAULT_MODEL = Path(evals.__file__).parent / "models" / "default"
-DEFAULT_TAXONOMY = Path(automations.__file__).parent / "data" / "taxonomy.yaml"
-DEFAULT_SAFETY = Path(automations.__file__).parent / "data" / "safety.yaml"
+DEFAULT_KB = packaged("knowledge", "content")
+DEFAULT_MODEL = data_path("model")
+DEFAULT_TAXONOMY = data_path("taxonomy.yaml")
+DEFAULT_SAFETY = data_path("safety.yaml")
+
+
+class SettingError(ValueError):
+    """A setting is missing or contradicts another; the message starts with the variable's name. The command line
+    prints it on one line and exits 2."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        super().__init__(f"{name}: {message}")
 
 
 class Settings(BaseSettings):
@@ -102,8 +110,7 @@ class Settings(BaseSettings):
 
     def tier_map(self, prefix: str) -> dict[str, str]:
         """Non-empty per-tier ids for ``prefix`` ``intercom_team`` or ``slack_channel``: tier -> id."""
-        tiers = ("t1", "t2", "payments", "fraud", "compliance", "legal")
-        found = {tier: getattr(self, f"{prefix}_{tier}") for tier in tiers}
+        found = {tier: getattr(self, f"{prefix}_{tier}") for tier in TIER_IDS if tier != "bot"}
         return {tier: value for tier, value in found.items() if value}
 
     @property

@@ -3,7 +3,7 @@
 1. **Calibration (dev only).** Every draft of ``grounding_dev.jsonl`` is assessed once; the operating point
    (similarity and word-coverage thresholds, negation margin) is the one that keeps the share of *accepted* drafts
    that are truly grounded at or above ``--target`` while accepting the most grounded drafts. It is written to
-   ``evals/models/grounding/policy.json``, which the answerer loads.
+   ``automations/data/grounding/policy.json``, which the answerer loads.
 2. **Report (test).** Precision and recall of the check on ``grounding_test.jsonl``, with "rejected" as the positive
    class (it is a detector of ungrounded drafts), plus the precision of what it lets through, by kind of draft.
 3. **Live (when a model is configured).** Each distinct question of the test set is answered by the LLM answerer:
@@ -29,6 +29,7 @@ from automations.llm import GroundingChecker, GroundingPolicy, LLMAnswerer, load
 from automations.llm.grounding import Assessment
 from automations.models import Channel, Passage
 from automations.ports import Answerer, Embedder
+from bot.composition import load_config
 from bot.llm import DEFAULT_POLICY, build_answerer, leak_guard
 from bot.settings import Settings
 from evals.report import write_reports
@@ -197,16 +198,24 @@ async def run_answers(
     policy = calibrate(dev_items, dev_found, target)
     checker.policy = policy
     result: dict[str, Any] = {
-        "command": " ".join(["autopilot eval answers", *sys.argv[3:]]) if sys.argv[1:3] == ["eval", "answers"] else
-                   "autopilot eval answers",
+        "command": " ".join(["autopilot eval answers", *sys.argv[3:]])
+        if sys.argv[1:3] == ["eval", "answers"]
+        else "autopilot eval answers",
         "policy": {**asdict(policy), "target_accepted_precision": target, "calibrated_on": dev.name},
         "dev": score(dev_items, dev_found, policy),
         "test": score(test_items, test_found, policy),
         "check_latency_ms_per_draft": round(check_ms, 1),
-    }  # fmt: skip
+    }
     if write_policy is not None:
         _save(write_policy, result["policy"])
-    answerer = answerer or build_answerer(settings, embedder, ExtractiveAnswerer(), policy=policy)
+    answerer = answerer or build_answerer(
+        settings,
+        embedder,
+        ExtractiveAnswerer(),
+        policy=policy,
+        taxonomy=(config := load_config(settings)).taxonomy,
+        safety=config.safety,
+    )
     if isinstance(answerer, LLMAnswerer):
         answerer.checker.policy = policy
         result["live"] = {

@@ -49,7 +49,8 @@ OUT_OF_SCOPE = "out_of_scope"
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = (
     "automations/pipeline.py", "automations/gates.py", "automations/safety.py", "automations/disguise.py",
-    "automations/language.py", "automations/data/safety.yaml",
+    "automations/language.py", "automations/data/safety.yaml", "automations/safety_rules.py", "automations/signals.py",
+    "automations/risk.py", "automations/data/risk/risk.json", "automations/data/taxonomy.yaml",
 )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from automations.models import Passage, Visibility
 from automations.ports import Embedder
 from knowledge.articles import Article
 
-__all__ = ["COLLECTION", "ChromaIndex", "chroma_client", "embedding_kind"]
+__all__ = ["COLLECTION", "ChromaIndex", "chroma_client", "embedding_kind", "sections_collection"]
 
 COLLECTION = "kb_sections"
 _SEP = "|"
@@ -47,15 +47,19 @@ def chroma_client(*, path: Path | str | None = None, host: str | None = None, po
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+def sections_collection(client: Any, name: str = COLLECTION) -> Any:
+    """The Chroma collection of article sections, created empty when missing (cosine space, no embedding function,
+    so Chroma's downloading default never runs). Its ``count()`` needs no embedder."""
+    return client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+
 class ChromaIndex:
     """:class:`~automations.ports.KnowledgeIndex` over one Chroma collection of article sections."""
 
     def __init__(self, client: Any, embedder: Embedder, *, collection: str = COLLECTION) -> None:
         self._embedder = embedder
         self.embedding = embedding_kind(embedder)
-        self._collection: Any = client.get_or_create_collection(
-            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+        self._collection: Any = sections_collection(client, collection)
 
     async def search(
         self,

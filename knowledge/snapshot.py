@@ -87,7 +87,10 @@ class SnapshotIndex:
             self._snapshot = None
             return
         ids, vectors, passages = await self.index.dump()
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        if ids:
+            matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        else:  # an empty (never ingested) index finds nothing; the CLI and /readyz say why
+            matrix = np.zeros((0, self._embedder.dimension), dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         self._snapshot = _Snapshot(
             vectors=(matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32),

@@ -1,4 +1,5 @@
-"""SQL implementations of the inbox, outbox and conversation-state ports (SQLite or PostgreSQL).
+"""SQL implementations of the inbox and outbox ports (SQLite or PostgreSQL); conversation state is in
+:mod:`store.conversations`.
 
 Claims lease rows by pushing ``available_at`` forward: a worker that dies mid-item simply lets the lease lapse and
 another claims it again. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same
@@ -11,15 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from automations.conversations import AgentEvent, AgentEventKind, ConversationState
 from automations.queues import InboxItem, ItemStatus, OutboxAction
 from store.tables import AgentEventRow, Base, ConversationRow, InboxRow, OutboxRow
 
-__all__ = ["SqlConversations", "SqlInbox", "SqlOutbox"]
+__all__ = ["SqlInbox", "SqlOutbox"]
 
 _inbox = Base.metadata.tables[InboxRow.__tablename__]
 _outbox = Base.metadata.tables[OutboxRow.__tablename__]
@@ -47,6 +47,17 @@ async def _claim(
     )
     rows = (await conn.execute(select(table).where(key.in_(ids)).order_by(order, key))).all()
     return list(rows)
+
+
+async def _release(engine: AsyncEngine, table: Table, key: Any, ids: Sequence[str], now: datetime) -> None:
+    """Pending rows among ``ids`` due again at ``now``, their last claim's attempt not counted."""
+    if not ids:
+        return
+    undo = case((table.c.attempts > 0, table.c.attempts - 1), else_=0)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(table).where(key.in_(list(ids)), table.c.status == PENDING).values(available_at=now, attempts=undo)
+        )
 
 
 class SqlInbox:
@@ -133,6 +144,10 @@ class SqlInbox:
                 update(_inbox).where(_inbox.c.id == item_id).values(status=DEAD, error=error, done_at=now)
             )
 
+    async def release(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Due again at ``now``, the claim's attempt not counted (pending items only)."""
+        await _release(self._engine, _inbox, _inbox.c.id, item_ids, now)
+
     async def get(self, item_id: str) -> InboxItem | None:
         """Return one item."""
         async with self._engine.connect() as conn:
@@ -216,6 +231,10 @@ class SqlOutbox:
         """Give up on the action."""
         await self._set(key, status=DEAD, error=error, sent_at=None, available_at=now)
 
+    async def release(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Due again at ``now``, the claim's attempt not counted (pending actions only)."""
+        await _release(self._engine, _outbox, _outbox.c.key, keys, now)
+
     async def get(self, key: str) -> OutboxAction | None:
         """Return one action."""
         async with self._engine.connect() as conn:
@@ -234,73 +253,3 @@ class SqlOutbox:
             query = query.where(_outbox.c.target == target)
         async with self._engine.connect() as conn:
             return int(await conn.scalar(query) or 0)
-
-
-class SqlConversations:
-    """The :class:`~automations.conversations.Conversations` port over the event store's engine."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Use ``engine`` (already migrated)."""
-        self._engine = engine
-
-    async def get(self, conversation_id: str) -> ConversationState | None:
-        """Return the conversation's state."""
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(_conversations).where(_conversations.c.id == conversation_id))).first()
-        if row is None:
-            return None
-        return ConversationState(row.id, row.updated_at, row.last_contact_id, row.human_since, row.closed_at)
-
-    async def _upsert(self, conversation_id: str, at: datetime, **values: Any) -> int:
-        async with self._engine.begin() as conn:
-            found = await conn.scalar(select(_conversations.c.id).where(_conversations.c.id == conversation_id))
-            if found is None:
-                row = {"id": conversation_id, "updated_at": at, "last_contact_id": None, "human_since": None}
-                await conn.execute(insert(_conversations).values({**row, "closed_at": None, **values}))
-                return 1
-            query = update(_conversations).where(_conversations.c.id == conversation_id)
-            if "human_since" in values:
-                query = query.where(_conversations.c.human_since.is_(None))
-            result = await conn.execute(query.values(updated_at=at, **values))
-            return int(result.rowcount or 0)
-
-    async def set_last_contact(self, conversation_id: str, contact_id: str, *, at: datetime) -> None:
-        """Remember the conversation's latest contact."""
-        await self._upsert(conversation_id, at, last_contact_id=contact_id)
-
-    async def human_took_over(self, conversation_id: str, *, at: datetime) -> bool:
-        """Silence the bot; ``True`` when this call did it."""
-        return await self._upsert(conversation_id, at, human_since=at) > 0
-
-    async def closed(self, conversation_id: str, *, at: datetime) -> None:
-        """Record the close."""
-        await self._upsert(conversation_id, at, closed_at=at)
-
-    async def record_agent_event(self, event: AgentEvent) -> bool:
-        """Append the event; ``first_response`` only once per contact."""
-        async with self._engine.begin() as conn:
-            if event.kind is AgentEventKind.FIRST_RESPONSE:
-                exists = await conn.scalar(
-                    select(_events.c.id).where(
-                        _events.c.contact_id == event.contact_id, _events.c.kind == event.kind.value
-                    )
-                )
-                if exists is not None:
-                    return False
-            await conn.execute(
-                insert(_events).values(
-                    contact_id=event.contact_id,
-                    kind=event.kind.value,
-                    at=event.at,
-                    actor=event.actor,
-                    detail=event.detail,
-                )
-            )
-        return True
-
-    async def agent_events(self, contact_id: str) -> list[AgentEvent]:
-        """Every human action on a contact, oldest first."""
-        query = select(_events).where(_events.c.contact_id == contact_id).order_by(_events.c.at, _events.c.id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [AgentEvent(r.contact_id, AgentEventKind(r.kind), r.at, r.actor, r.detail) for r in rows]

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, event, insert, select, update
+from sqlalchemy import Select, event, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -262,6 +262,11 @@ class SqlEventStore:
             if not await self._contact_exists(feedback.contact_id):
                 raise KeyError(feedback.contact_id) from exc
             raise
+
+    async def ping(self) -> None:
+        """One round trip to the database."""
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def feedback_for(self, contact_id: str) -> list[Feedback]:
         """All feedback recorded on a contact, in the order it was recorded."""

@@ -252,6 +252,3 @@ class OutboxRow(Base):
     error: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
-
-
-import store.report_tables  # noqa: E402,F401  (registers the reporting tables on Base.metadata)

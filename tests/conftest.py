@@ -71,3 +71,12 @@ async def make_core(embedder, kb_index) -> AsyncIterator[Callable[..., Awaitable
     yield factory
     for core in cores:
         await core.close()
+
+
+@pytest.fixture
+async def testbot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The whole bot in memory (tests/testbot.py): signed webhooks and Slack events in, outbox effects out."""
+    from tests.testbot import make_testbot
+
+    async with make_testbot(tmp_path) as bot:
+        yield bot

@@ -14,6 +14,7 @@ from automations.classifier.model import EmbeddingClassifier
 from automations.classifier.ngrams import DIRECT_BELOW, fit_ngram_head
 from automations.classifier.training import MIX_GRID, PRECISION_TARGETS, coverage_at, threshold_for, train_head
 from automations.fakes import HashEmbedder
+from automations.resources import data_path
 
 SHARED_TEST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "banking77" / "test.csv"
 
@@ -235,7 +236,7 @@ async def test_training_mixes_in_ngrams_by_validation_log_loss() -> None:
 
 def test_direct_ngram_scoring_matches_scikit_learns_transform() -> None:
     """Small batches skip ``TfidfVectorizer.transform``; the shipped model's n-gram scores must not change."""
-    ngrams = LinearHead.load(Path(__file__).resolve().parents[1] / "evals" / "models" / "default").ngrams
+    ngrams = LinearHead.load(data_path("model")).ngrams
     assert ngrams is not None
     texts = [row["text"] for row in csv.DictReader(SHARED_TEST.open(encoding="utf-8"))][:400]
     texts += ["", "!!!", "zzzz qqqq", "TOP UP top-up topup", "card card card card"]  # empty, unknown, repeated terms

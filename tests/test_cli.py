@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from automations.classifier import LinearHead
+from automations.resources import data_path
+from bot.interactive import DEFAULT_STREAM
 from bot.settings import DEFAULT_TAXONOMY
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
-EXAMPLES = REPO / "evals" / "data" / "examples" / "banking_1.csv"
+EXAMPLES = data_path("examples", "banking_1.csv")
 # Settings the parent environment must not leak into the subprocess.
 SETTINGS_VARS = (
     "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT", "KB_PATH", "MODEL_DIR", "TAXONOMY_PATH", "SAFETY_RULES_PATH",
@@ -243,8 +246,57 @@ def test_demo_reports_deflection(home: Path, ingested: subprocess.CompletedProce
     assert proc.returncode == 0, _explain(proc)
     assert "deflection_rate" in proc.stdout
     summary = json.loads(proc.stdout[proc.stdout.rindex("\n{\n") :])  # the summary is printed last
-    stream = (REPO / "evals" / "data" / "demo_stream.jsonl").read_text(encoding="utf-8")
+    stream = DEFAULT_STREAM.read_text(encoding="utf-8")
     assert summary["contacts"] == sum(1 for line in stream.splitlines() if line.strip())
     assert 0.0 < summary["deflection_rate"] <= 1.0
     assert summary["bot_answered"] + sum(summary["handed_off_by_tier"].values()) == summary["contacts"]
     assert summary["database"].endswith(str(home / "demo" / "autopilot.db"))
+
+
+def test_triage_again_says_decisions_were_reused_and_fresh_decides_again(home: Path, triaged) -> None:  # type: ignore[no-untyped-def]
+    first, rows = triaged
+    assert "triaged before" not in first.stderr
+    source = home / "in.jsonl"
+    again = autopilot(home, "triage", "--input", str(source), "--output", str(home / "again.jsonl"), "--batch", "16")
+    assert again.returncode == 0, _explain(again)
+    assert f"{len(rows)} of them were triaged before: their recorded decisions were reused" in again.stderr
+    reused = [json.loads(raw) for raw in (home / "again.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["id"]: r for r in reused} == rows
+
+    fresh = autopilot(home, "triage", "--fresh", "--input", str(source), "--output", str(home / "fresh.jsonl"))
+    assert fresh.returncode == 0, _explain(fresh)
+    assert f"triaged {len(rows)} contacts" in fresh.stderr and "triaged before" not in fresh.stderr
+    decided = [json.loads(raw) for raw in (home / "fresh.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in decided] == list(rows)  # output ids stay the input's
+    with sqlite3.connect(home / "data" / "autopilot.db") as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM contacts WHERE id LIKE 'triage:%q01'")]
+    assert len(ids) == 2 and "triage:q01" in ids  # the first decision stays recorded; the fresh one has its own id
+
+
+def test_triage_before_ingest_indexes_the_knowledge_base_first(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    texts = ["How do I activate my new card?", "Is there a fee for withdrawing cash at an ATM?"]
+    source.write_text("".join(json.dumps({"id": f"n{i}", "text": t}) + "\n" for i, t in enumerate(texts)), "utf-8")
+    proc = autopilot(tmp_path, "triage", "--input", str(source), "--output", str(target))
+    assert proc.returncode == 0, _explain(proc)
+    notice = [line for line in proc.stderr.splitlines() if "knowledge index is empty" in line]
+    assert notice == [
+        f"The knowledge index is empty: indexing {REPO / 'knowledge' / 'content'} first (what `autopilot ingest` does)."
+    ], proc.stderr
+    assert "in the index" in proc.stderr
+    rows = [json.loads(raw) for raw in target.read_text(encoding="utf-8").splitlines()]
+    assert not [r for r in rows if r["reason"].startswith("dependency_failure")], rows
+    assert all(r["action"] == "answer" and r["article_id"] for r in rows), rows
+
+
+def test_demo_days_prints_a_readable_summary(home: Path) -> None:
+    proc = autopilot(home, "demo", "--days", "3", AUTOPILOT_DATA_DIR=str(home / "history"))
+    assert proc.returncode == 0, _explain(proc)
+    assert "HistorySummary(" not in proc.stdout
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 4, proc.stdout
+    assert lines[0].startswith("Generated ") and " contacts over 3 days (" in lines[0]
+    assert lines[0].endswith(f"UTC) into sqlite:///{home / 'history' / 'autopilot.db'}.")
+    assert lines[1].startswith("Rows written: contacts ") and "outcome transitions" in lines[1]
+    assert lines[2].startswith("Planted spike: declined_card_payment, ")
+    assert lines[3].startswith("Next: autopilot report")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from automations.classifier.training import read_labelled_csv
 from automations.configfile import ConfigError
@@ -247,3 +252,56 @@ def test_labelled_csv_names_the_bad_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         read_labelled_csv([good, bad])
     expect(info.value, bad, 2)
+
+
+# --- the command line: a configuration error is one line naming the setting, and exit status 2 -------------------
+
+CLEAN_ENV = dict.fromkeys(("INTERCOM_ACCESS_TOKEN", "INTERCOM_BOT_ADMIN_ID", "AUTOPILOT_PORT", "CHROMA_HOST"))
+
+
+def _cli(args: list[str], tmp_path: Path, **env: str) -> Result:
+    from bot.cli import app
+
+    values: dict[str, str | None] = {**CLEAN_ENV, "AUTOPILOT_DATA_DIR": str(tmp_path), **env}
+    return CliRunner().invoke(app, args, env=values)
+
+
+def one_line(result: Result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_intercom_token_without_the_bot_admin_id(tmp_path: Path, command: str) -> None:
+    line = one_line(_cli([command], tmp_path, INTERCOM_ACCESS_TOKEN="tok"))
+    assert line.startswith("configuration error: INTERCOM_BOT_ADMIN_ID: is not set"), line
+    assert "INTERCOM_ACCESS_TOKEN" in line
+
+
+def test_a_malformed_setting_is_named_with_its_value(tmp_path: Path) -> None:
+    line = one_line(_cli(["serve"], tmp_path, AUTOPILOT_PORT="eighty", EMBEDDING_BACKEND="gpu"))
+    assert line.startswith("configuration error: "), line
+    assert "AUTOPILOT_PORT: Input should be a valid integer" in line and "(got 'eighty')" in line
+    assert "EMBEDDING_BACKEND: " in line and "(got 'gpu')" in line
+
+
+def test_a_missing_data_file_is_one_line(tmp_path: Path) -> None:
+    line = one_line(_cli(["demo", "--days", "1"], tmp_path, TAXONOMY_PATH=str(tmp_path / "nope.yaml")))
+    assert line.startswith(f"configuration error: {tmp_path / 'nope.yaml'}: cannot read"), line
+
+
+def test_serve_without_the_bot_admin_id_as_a_user_runs_it(tmp_path: Path) -> None:
+    """The real console script: no rich traceback, one line on stderr, exit 2 (the reported case)."""
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    env |= {"INTERCOM_ACCESS_TOKEN": "tok", "AUTOPILOT_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "autopilot"), "serve"], env=env, cwd=tmp_path, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith("configuration error: INTERCOM_BOT_ADMIN_ID: is not set")

@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from automations.delivery import RetryLater
 from automations.models import Visibility
+from bench.fakes.intercom_server import FakeIntercom
 from bot.cli_kb import register
 from bot.intercom.helpcenter import HelpCenterArticle, fetch_published, render_article, sync_help_center
 from bot.intercom.sender import intercom_client
 from bot.settings import Settings
 from knowledge.articles import load_article
 from knowledge.index import ChromaIndex, chroma_client
-from tests.fakes.intercom_server import FakeIntercom
 
 DAY = 86_400
 T = 1_767_000_000
@@ -42,9 +42,11 @@ def fake() -> Iterator[FakeIntercom]:
 
 def settings_for(fake: FakeIntercom, tmp_path: Path) -> Settings:
     return Settings(
-        INTERCOM_BASE_URL=fake.url, INTERCOM_ACCESS_TOKEN=fake.token, AUTOPILOT_DATA_DIR=tmp_path,
+        INTERCOM_BASE_URL=fake.url,
+        INTERCOM_ACCESS_TOKEN=fake.token,
+        AUTOPILOT_DATA_DIR=tmp_path,
         CHROMA_PATH=tmp_path / "chroma",
-    )  # type: ignore[call-arg]  # fmt: skip
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -87,8 +89,9 @@ async def test_sync_is_incremental_and_follows_unpublishing(
     assert second.written == [] and sorted(second.unchanged) == ["101", "102"]
     assert not second.ingest.changed and second.ingest.sections == 0  # nothing re-embedded
 
-    fake.add_article("101", title="Card delivery times", body=CARD.replace("5 working days", "3 working days"),
-                     updated_at=T + DAY)  # fmt: skip
+    fake.add_article(
+        "101", title="Card delivery times", body=CARD.replace("5 working days", "3 working days"), updated_at=T + DAY
+    )
     fake.add_article("102", title="Seeing your PIN", body=PIN, state="draft", updated_at=T + DAY)
     fake.add_article("104", title="ATM fees", body=FEES, updated_at=T + DAY)
     third = await sync_help_center(settings, index)
@@ -158,15 +161,18 @@ async def test_synced_articles_are_filed_under_their_driver_and_reach_customers(
     make_core,  # type: ignore[no-untyped-def]
 ) -> None:
     from automations.models import Action, Contact
-    from bot.composition import article_categorizer, open_index
+    from bot.composition import build_categorizer, load_config, open_index
 
     fake.add_article(
-        "301", title="Activating a replacement card",
+        "301",
+        title="Activating a replacement card",
         body="<p>To activate a replacement card, open the app, tap Cards, choose the new card and enter the "
-        "last four digits printed on it. Activation is instant.</p>", updated_at=T,
-    )  # fmt: skip
+        "last four digits printed on it. Activation is instant.</p>",
+        updated_at=T,
+    )
     settings = settings_for(fake, tmp_path)
-    await sync_help_center(settings, open_index(settings, embedder), categorize=article_categorizer(settings, embedder))
+    categorize = build_categorizer(load_config(settings), embedder)
+    await sync_help_center(settings, open_index(settings, embedder), categorize=categorize)
     article = load_article(tmp_path / "kb" / "intercom" / "intercom-301.md")
     assert article.meta.categories == ("activate_my_card",)
     core = await make_core(settings)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
 from automations.reports.insights import automation_candidates, kb_gaps
 from automations.reports.metrics import CostModel
-from store import SqlEventStore
+from store import SqlEventStore, SqlReportSource
 from tests.test_metrics import NOW, PERIOD, T0, build_history, handoff
 
 CRYPTO = [
@@ -28,20 +27,12 @@ PETS = [
 ]
 
 
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlEventStore]:
-    s = await SqlEventStore.open(store_url)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 async def test_automation_candidates_rank_by_savings(store: SqlEventStore) -> None:
     await build_history(store)
     costs = CostModel(cost_per_contact=6.0, cost_per_bot_contact=0.1, aht_seconds=420)
+    reports = SqlReportSource(store.engine)
     found = await automation_candidates(
-        store.engine, PERIOD, now=NOW, costs=costs, protected={"suspected_fraud", "legal_request"},
+        reports, PERIOD, now=NOW, costs=costs, protected={"suspected_fraud", "legal_request"},
         target_automation=0.75, min_contacts=1,
     )  # fmt: skip
     assert [c.category for c in found] == ["exchange_rate"]  # card_arrival is already at the target
@@ -50,7 +41,7 @@ async def test_automation_candidates_rank_by_savings(store: SqlEventStore) -> No
     assert c.contacts_saved_per_month == pytest.approx(saved)
     assert c.hours_saved_per_month == pytest.approx(saved * 420 / 3600)
     assert c.cost_saved_per_month == pytest.approx(saved * 5.9)
-    unprotected = await automation_candidates(store.engine, PERIOD, now=NOW, target_automation=0.75, min_contacts=1)
+    unprotected = await automation_candidates(reports, PERIOD, now=NOW, target_automation=0.75, min_contacts=1)
     assert {"suspected_fraud", "legal_request"} <= {c.category for c in unprotected}
 
 
@@ -66,7 +57,7 @@ async def test_kb_gaps_cluster_handed_off_questions(store: SqlEventStore, embedd
     decisions.append(other.__class__(**{**{f: getattr(other, f) for f in other.__slots__},
                                         "text": "Can I buy bitcoin with my card?"}))  # fmt: skip  # not a KB gap
     assert all(await store.record_decisions(decisions))
-    clusters = await kb_gaps(store.engine, PERIOD, embedder, min_size=3, examples=3)
+    clusters = await kb_gaps(SqlReportSource(store.engine), PERIOD, embedder, min_size=3, examples=3)
     assert [c.size for c in clusters] == [5, 5]
     topics = [set(c.examples) for c in clusters]
     assert any(t <= set(CRYPTO) for t in topics) and any(t <= set(PETS) for t in topics)

@@ -27,13 +27,13 @@ from automations.delivery import Backoff, OutboxDispatcher, PermanentFailure
 from automations.fakes import SettableClock
 from automations.models import Action, Channel, Decision, Handoff
 from automations.queues import ItemStatus
+from bench.fakes.intercom_server import FakeIntercom
 from bot.intercom.actions import plan_actions
 from bot.intercom.helpcenter import fetch_published
 from bot.intercom.sender import API_VERSION, NO_SDK_RETRIES, IntercomSender, delivery_error, intercom_client
 from bot.settings import Settings
 from store import SqlEventStore
 from store.queues import SqlOutbox
-from tests.fakes.intercom_server import FakeIntercom
 from tests.plugins.prism import INTERCOM_SPEC, run_prism
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

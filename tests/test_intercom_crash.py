@@ -1,7 +1,7 @@
 """kill -9 in the middle of processing loses nothing and sends nothing twice.
 
 ``autopilot serve`` runs as a real subprocess (uvicorn on a free port) against a SQLite file and a local fake Intercom
-(:class:`tests.fakes.intercom_server.FakeIntercom`, reached through the real ``python-intercom`` sender). The test
+(:class:`bench.fakes.intercom_server.FakeIntercom`, reached through the real ``python-intercom`` sender). The test
 posts N signed notifications, SIGKILLs the server once some replies went out, restarts it, redelivers every
 notification (as Intercom does when it saw no answer, or an answer it did not trust) and checks that every
 acknowledged notification got exactly one decision and exactly one customer-facing effect in Intercom: one reply for
@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.intercom_server import FakeIntercom
-from tests.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
+from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
+from bench.fakes.intercom_server import FakeIntercom
 from tests.plugins.processes import free_port
 
 pytestmark = pytest.mark.slow

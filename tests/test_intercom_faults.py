@@ -18,13 +18,13 @@ from automations.delivery import Backoff, OutboxDispatcher
 from automations.fakes import SettableClock
 from automations.models import Action, Channel, Decision, Handoff
 from automations.queues import ItemStatus, OutboxAction
+from bench.fakes.intercom_server import FakeIntercom
 from bot.composition import SystemClock
 from bot.intercom.actions import plan_actions
 from bot.intercom.sender import IntercomSender
 from bot.settings import Settings
 from store import SqlEventStore
 from store.queues import SqlOutbox
-from tests.fakes.intercom_server import FakeIntercom
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADMIN = "991267001"

@@ -20,6 +20,7 @@ from automations.taxonomy import load_taxonomy
 from bot.llm import build_answerer, chat_openai
 from bot.settings import Settings
 from evals.answers import sections
+from tests.rules import RULES
 
 KB = sections(Settings())
 DELIVERY = KB["card-delivery#how-long-does-card-delivery-take"]
@@ -52,7 +53,7 @@ def llm_settings(settings: Settings) -> Settings:
 
 async def test_a_grounded_draft_is_sent_with_its_source(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     chat, recorder = fake(GOOD)
-    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     answer = await answerer.answer("How long will my card take to arrive?", [DELIVERY], Channel.CUSTOMER)
     assert answer is not None and answer.method == "llm:customer_answer@v1"
     assert answer.text.startswith(GOOD) and answer.text.endswith(DELIVERY.url)
@@ -78,7 +79,7 @@ async def test_an_ungrounded_draft_falls_back_to_the_extractive_answer(
     llm_settings: Settings, embedder, draft: str, reason: str
 ) -> None:  # type: ignore[no-untyped-def]
     chat, _ = fake(draft)
-    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     answer = await answerer.answer("How long will my card take to arrive?", [DELIVERY], Channel.CUSTOMER)
     extractive = await ExtractiveAnswerer().answer("", [DELIVERY], Channel.CUSTOMER)
     assert answer is not None and extractive is not None
@@ -88,7 +89,7 @@ async def test_an_ungrounded_draft_falls_back_to_the_extractive_answer(
 
 async def test_only_redacted_text_and_public_passages_reach_the_model(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     chat, recorder = fake(GOOD)
-    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     question = "I'm jane.doe@example.com, card 4111 1111 1111 1111, phone +44 7700 900123: when does my card come?"
     answer = await answerer.answer(question, [DELIVERY, APP_FRAUD], Channel.CUSTOMER)
     assert answer is not None and answer.method.startswith("llm:")
@@ -112,7 +113,7 @@ async def test_protected_topics_and_injections_never_reach_the_model(
     llm_settings: Settings, embedder, question: str, passages: list[Passage], channel: Channel, reason: str
 ) -> None:  # type: ignore[no-untyped-def]
     chat, recorder = fake(GOOD)
-    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     answer = await answerer.answer(question, passages, channel)
     assert answer is not None and answer.method == f"extractive_fallback:{reason}"
     assert recorder.prompts == []
@@ -120,7 +121,7 @@ async def test_protected_topics_and_injections_never_reach_the_model(
 
 async def test_agent_questions_use_the_agent_prompt(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     chat, recorder = fake(GOOD)
-    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     answer = await answerer.answer("card delivery times?", [DELIVERY], Channel.AGENT)
     assert answer is not None and answer.method == "llm:agent_answer@v1"
     assert "support agents" in recorder.prompts[0]
@@ -128,8 +129,9 @@ async def test_agent_questions_use_the_agent_prompt(llm_settings: Settings, embe
 
 async def test_a_slow_model_times_out_and_the_extractive_answer_goes_out(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     chat, _ = fake(GOOD, sleep=3.0)
-    answerer = build_answerer(llm_settings.model_copy(update={"llm_timeout_s": 0.3}), embedder, ExtractiveAnswerer(),
-                              chat=chat)  # fmt: skip
+    answerer = build_answerer(
+        llm_settings.model_copy(update={"llm_timeout_s": 0.3}), embedder, ExtractiveAnswerer(), chat=chat, **RULES
+    )
     started = time.perf_counter()
     answer = await answerer.answer("How long will my card take to arrive?", [DELIVERY], Channel.CUSTOMER)
     assert answer is not None and answer.method == "extractive_fallback:timeout"
@@ -149,7 +151,7 @@ async def test_a_down_server_is_retried_then_the_breaker_opens(settings: Setting
     )
     recorder = Recorder()
     client = chat_openai(down).model_copy(update={"callbacks": [recorder]})
-    answerer = build_answerer(down, embedder, ExtractiveAnswerer(), chat=client)
+    answerer = build_answerer(down, embedder, ExtractiveAnswerer(), chat=client, **RULES)
     methods = [
         (await answerer.answer("When does my card come?", [DELIVERY], Channel.CUSTOMER)).method  # type: ignore[union-attr]
         for _ in range(5)
@@ -160,9 +162,9 @@ async def test_a_down_server_is_retried_then_the_breaker_opens(settings: Setting
 
 async def test_unconfigured_means_the_extractive_answerer(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     fallback = ExtractiveAnswerer()
-    assert build_answerer(settings, embedder, fallback) is fallback
+    assert build_answerer(settings, embedder, fallback, **RULES) is fallback
     configured = settings.model_copy(update={"llm_model": "gpt-4o-mini", "openai_api_key": "sk-test"})
-    assert isinstance(build_answerer(configured, embedder, fallback), LLMAnswerer)
+    assert isinstance(build_answerer(configured, embedder, fallback, **RULES), LLMAnswerer)
 
 
 async def test_the_pipeline_sends_a_grounded_llm_reply(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -170,8 +172,9 @@ async def test_the_pipeline_sends_a_grounded_llm_reply(llm_settings: Settings, e
     pipeline = Pipeline(
         taxonomy=load_taxonomy(), classifier=FixedClassifier({"card": ("card_delivery_estimate", 0.95)}),
         index=InMemoryIndex([DELIVERY, APP_FRAUD]),
-        answerer=build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat), store=InMemoryEventStore(),
-        notifier=RecordingNotifier(), clock=SettableClock(), policy=Policy(confidence=0.5, retrieval=0.01),
+        answerer=build_answerer(llm_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES),
+        store=InMemoryEventStore(), notifier=RecordingNotifier(), clock=SettableClock(),
+        policy=Policy(confidence=0.5, retrieval=0.01), safety=RULES["safety"],
     )  # fmt: skip
     decision = await pipeline.handle(Contact(id="c1", text="How long will my card take to arrive?"))
     assert decision.action is Action.ANSWER and decision.reply is not None

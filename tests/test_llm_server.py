@@ -19,6 +19,7 @@ from bot.llm import build_answerer, build_summarizer, chat_openai, leak_guard, l
 from bot.settings import Settings
 from evals.answers import DATA, live, load_items, sections
 from tests.plugins.llm_server import LlmServer, llm_server  # noqa: F401  (the session fixture)
+from tests.rules import RULES
 from tests.test_llm_summary import decision
 
 pytestmark = pytest.mark.llm_server
@@ -46,7 +47,7 @@ def server_settings(settings: Settings, llm_server: LlmServer) -> Settings:  # n
 async def test_every_reply_is_grounded_or_extractive(server_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     drafts = Drafts()
     chat = chat_openai(server_settings).model_copy(update={"callbacks": [drafts]})
-    answerer = build_answerer(server_settings, embedder, ExtractiveAnswerer(), chat=chat)
+    answerer = build_answerer(server_settings, embedder, ExtractiveAnswerer(), chat=chat, **RULES)
     assert isinstance(answerer, LLMAnswerer)
     kb = sections(server_settings)
     checker = GroundingChecker(embedder, load_policy(), guard=leak_guard(server_settings))
@@ -73,12 +74,12 @@ async def test_every_reply_is_grounded_or_extractive(server_settings: Settings, 
 
 
 async def test_live_eval_and_summary_against_the_server(server_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
-    answerer = build_answerer(server_settings, embedder, ExtractiveAnswerer())
+    answerer = build_answerer(server_settings, embedder, ExtractiveAnswerer(), **RULES)
     checker = GroundingChecker(embedder, load_policy(), guard=leak_guard(server_settings))
     report = await live(answerer, load_items(DATA / "grounding_dev.jsonl"), sections(server_settings), checker, 4)
     assert report["questions"] == 4 and report["replies_neither_grounded_nor_extractive"] == 0
     assert sum(report["methods"].values()) == 4 and report["latency_ms"]["p50"] > 0
-    summarizer = build_summarizer(server_settings, embedder)
+    summarizer = build_summarizer(server_settings, embedder, **RULES)
     assert isinstance(summarizer, LLMSummarizer)
     d = decision()
     summary = await summarizer.summarize(d)

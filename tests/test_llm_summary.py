@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from automations.fakes import RecordingNotifier
 from automations.handoff import build_handoff
-from automations.llm import LLMSummarizer, SummarizingNotifier, TemplateSummarizer
+from automations.llm import LLMSummarizer, TemplateSummarizer
 from automations.llm.summary import GIST_PREFIX
-from automations.models import Action, Channel, Classification, Decision
+from automations.models import Action, Channel, Classification, Contact, Decision
 from automations.taxonomy import load_taxonomy
 from bot.llm import build_summarizer
 from bot.settings import Settings
+from tests.rules import RULES
 from tests.test_llm_answerer import Recorder
+from tests.test_pipeline import make_pipeline
 
 TAXONOMY = load_taxonomy()
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -40,7 +41,9 @@ def llm_settings(settings: Settings) -> Settings:
 
 def summarizer(llm_settings: Settings, embedder, reply: str) -> tuple[LLMSummarizer, Recorder]:  # type: ignore[no-untyped-def]
     recorder = Recorder()
-    built = build_summarizer(llm_settings, embedder, chat=FakeListChatModel(responses=[reply], callbacks=[recorder]))
+    built = build_summarizer(
+        llm_settings, embedder, chat=FakeListChatModel(responses=[reply], callbacks=[recorder]), **RULES
+    )
     assert isinstance(built, LLMSummarizer)
     return built, recorder
 
@@ -68,22 +71,30 @@ async def test_protected_topics_never_go_to_the_model(llm_settings: Settings, em
     assert built.last_reason == "protected_topic" and recorder.prompts == []
 
 
-async def test_summarizing_notifier_rewrites_and_never_blocks_a_handoff(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+async def test_the_gist_is_recorded_and_never_blocks_a_handoff(llm_settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The pipeline writes the summarizer's text into the recorded hand-off (what the note and the post show)."""
     gist = "The customer paid £40 at Tesco on Monday and the payment still shows as pending."
     built, _ = summarizer(llm_settings, embedder, gist)
-    inner = RecordingNotifier()
-    await SummarizingNotifier(inner, built).handoff(decision())
-    assert inner.handoffs[0].handoff.summary.startswith(GIST_PREFIX)  # type: ignore[union-attr]
+    wired = make_pipeline(default=("pending_card_payment", 0.3))
+    wired.pipeline.summarizer = built
+    recorded = await wired.pipeline.handle(Contact("g1", MESSAGE, customer_id="u1"))
+    assert recorded.action is Action.HANDOFF and recorded.handoff is not None
+    assert recorded.handoff.summary.startswith(f"{GIST_PREFIX}{gist}\n")
+    stored = await wired.store.get_decision("g1")
+    assert stored is not None and stored.handoff == recorded.handoff
+    assert wired.notifier.handoffs == [recorded]
 
     class Broken:
         async def summarize(self, decision: Decision) -> str:
             raise RuntimeError("boom")
 
-    await SummarizingNotifier(inner, Broken()).handoff(decision())
-    assert inner.handoffs[1].handoff == decision().handoff
+    wired.pipeline.summarizer = Broken()
+    plain = await wired.pipeline.handle(Contact("g2", MESSAGE, customer_id="u2"))
+    assert plain.action is Action.HANDOFF and plain.handoff is not None
+    assert not plain.handoff.summary.startswith(GIST_PREFIX) and MESSAGE[:40] in plain.handoff.summary
 
 
-async def test_unconfigured_means_the_template(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
-    built = build_summarizer(settings, embedder)
-    assert isinstance(built, TemplateSummarizer)
-    assert await built.summarize(decision()) == decision().handoff.summary  # type: ignore[union-attr]
+async def test_unconfigured_means_the_template(settings: Settings, make_core) -> None:  # type: ignore[no-untyped-def]
+    core = await make_core(settings)
+    assert core.pipeline.summarizer is None
+    assert await TemplateSummarizer().summarize(decision()) == decision().handoff.summary  # type: ignore[union-attr]

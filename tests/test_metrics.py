@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +11,10 @@ from sqlalchemy import text
 
 from automations.conversations import AgentEvent, AgentEventKind
 from automations.models import Action, Channel, Decision, Feedback, Handoff, OutcomeState
-from automations.reports.facts import refresh_facts
 from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.periods import Period, parse_period
-from store import SqlEventStore
-from store.queues import SqlConversations
+from store import SqlEventStore, SqlReportSource
+from store.conversations import SqlConversations
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
 NOW = T0 + timedelta(days=7)
@@ -82,17 +80,14 @@ async def build_history(store: SqlEventStore) -> None:
 
 
 @pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlEventStore]:
-    s = await SqlEventStore.open(store_url)
-    try:
-        await build_history(s)
-        yield s
-    finally:
-        await s.close()
+async def store(store: SqlEventStore) -> SqlEventStore:
+    """The shared empty store (tests/plugins/postgres.py) with the history above."""
+    await build_history(store)
+    return store
 
 
 async def test_headline_metrics_match_the_definitions(store: SqlEventStore) -> None:
-    m = await compute_metrics(store.engine, PERIOD, now=NOW, costs=CostModel(6.0, 0.10, 420))
+    m = await compute_metrics(SqlReportSource(store.engine), PERIOD, now=NOW, costs=CostModel(6.0, 0.10, 420))
     assert m.contacts == 9
     assert (m.overall.bot_answered, m.overall.handoffs) == (5, 4)
     assert (m.overall.settled, m.overall.deflected, m.overall.pending) == (4, 2, 1)
@@ -110,7 +105,7 @@ async def test_headline_metrics_match_the_definitions(store: SqlEventStore) -> N
 
 
 async def test_sla_and_durations(store: SqlEventStore) -> None:
-    m = await compute_metrics(store.engine, PERIOD, now=NOW)
+    m = await compute_metrics(SqlReportSource(store.engine), PERIOD, now=NOW)
     by_tier = {t.tier: t for t in m.sla}
     assert (by_tier["fraud"].first_response_met, by_tier["fraud"].resolution_met) == (1, 1)
     t1 = by_tier["t1"]
@@ -131,7 +126,7 @@ async def test_sla_and_durations(store: SqlEventStore) -> None:
 
 
 async def test_slices_by_driver_group_tier_and_channel(store: SqlEventStore) -> None:
-    m = await compute_metrics(store.engine, PERIOD, now=NOW)
+    m = await compute_metrics(SqlReportSource(store.engine), PERIOD, now=NOW)
     drivers = {s.key: s for s in m.drivers}
     card = drivers["card_arrival"]
     assert (card.contacts, card.bot_answered, card.deflected, card.settled, card.kb_gap_handoffs) == (4, 3, 2, 2, 1)
@@ -148,7 +143,7 @@ async def test_slices_by_driver_group_tier_and_channel(store: SqlEventStore) -> 
 
 
 async def test_json_has_the_documented_keys_and_fractions(store: SqlEventStore) -> None:
-    doc = (await compute_metrics(store.engine, PERIOD, now=NOW)).to_json()
+    doc = (await compute_metrics(SqlReportSource(store.engine), PERIOD, now=NOW)).to_json()
     for key in ("contacts", "deflection_rate", "automation_rate", "escalations_by_tier", "csat", "sla_adherence",
                 "first_response_time", "resolution_time", "cost_per_resolution", "drivers"):  # fmt: skip
         assert key in doc
@@ -158,7 +153,8 @@ async def test_json_has_the_documented_keys_and_fractions(store: SqlEventStore) 
 
 
 async def test_empty_period_has_no_rates(store: SqlEventStore) -> None:
-    m = await compute_metrics(store.engine, Period("1h", T0 - timedelta(days=30), T0 - timedelta(days=29)), now=NOW)
+    empty = Period("1h", T0 - timedelta(days=30), T0 - timedelta(days=29))
+    m = await compute_metrics(SqlReportSource(store.engine), empty, now=NOW)
     assert m.contacts == 0
     assert m.deflection_rate is None and m.sla_adherence is None and m.csat.mean is None
     assert m.first_response_time.median_s is None
@@ -182,27 +178,29 @@ async def test_reports_never_take_the_sqlite_write_lock(tmp_path: Path) -> None:
     store = await SqlEventStore.open(f"sqlite:///{tmp_path / 'locked.db'}")
     try:
         await build_history(store)
-        await refresh_facts(store.engine)
+        reports = SqlReportSource(store.engine)
+        await reports.refresh()
         async with store.engine.begin() as writer:  # BEGIN IMMEDIATE: this connection holds the write lock
             await writer.execute(text("SELECT 1"))
-            metrics = await asyncio.wait_for(compute_metrics(store.engine, PERIOD, now=NOW, refresh=False), timeout=10)
+            metrics = await asyncio.wait_for(compute_metrics(reports, PERIOD, now=NOW, refresh=False), timeout=10)
         assert metrics.contacts == 9
     finally:
         await store.close()
 
 
 async def test_fact_table_follows_later_changes(store: SqlEventStore) -> None:
-    before = await compute_metrics(store.engine, PERIOD, now=NOW)
+    reports = SqlReportSource(store.engine)
+    before = await compute_metrics(reports, PERIOD, now=NOW)
     assert (before.overall.settled, before.resolution_time.count, before.csat.responses) == (4, 2, 4)
     await store.set_outcome("a5", OutcomeState.ESCALATED, at=NOW - timedelta(hours=1), reason="needs a human")
     conversations = SqlConversations(store.engine)  # a back-dated close still counts: ids, not times, drive refresh
     await conversations.record_agent_event(AgentEvent("h4", AgentEventKind.CLOSED, T0 + timedelta(hours=80)))
     await store.record_feedback(Feedback("a3", at=T0 + timedelta(hours=7), csat=1))
     await store.record_decision(answer("a6", "card_arrival", T0 + timedelta(hours=9)))
-    after = await compute_metrics(store.engine, PERIOD, now=NOW)
+    after = await compute_metrics(reports, PERIOD, now=NOW)
     assert after.contacts == 10
     assert (after.overall.settled, after.overall.pending, after.overall.deflected) == (6, 0, 3)
     assert after.resolution_time.count == 3
     assert (after.csat.responses, after.csat.mean) == (5, pytest.approx(13 / 5))
     if store.engine.dialect.name == "sqlite":  # no look-back there: a refresh with nothing new recomputes nothing
-        assert await refresh_facts(store.engine) == 0
+        assert await reports.refresh() == 0

@@ -14,11 +14,11 @@ from automations.models import Action, Contact, OutcomeState, Passage, Visibilit
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
 from automations.redaction import Redactor
-from automations.safety import SafetyGate
+from automations.safety import SafetyGate, load_safety_rules
 from automations.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()
-SAFETY = SafetyGate()
+SAFETY = SafetyGate(load_safety_rules())
 PASSAGES = (
     Passage(
         "card-delivery", "Card delivery and tracking", "Where is my card",

@@ -13,11 +13,11 @@ from automations.fakes import FixedClassifier, InMemoryEventStore, InMemoryIndex
 from automations.models import Action, Channel, Contact, Passage, Visibility
 from automations.pipeline import Pipeline, Policy
 from automations.redaction import Redactor
-from automations.safety import SafetyGate
+from automations.safety import SafetyGate, load_safety_rules
 from automations.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()
-SAFETY = SafetyGate()
+SAFETY = SafetyGate(load_safety_rules())
 
 PUBLIC, INTERNAL_ONLY = Visibility.PUBLIC, Visibility.INTERNAL
 DELIVERY = Passage(
@@ -141,7 +141,7 @@ async def test_low_retrieval_score_hands_off_to_the_category_tier() -> None:
         ("Under GDPR send me all the data you hold about me and my card", "data_privacy_request", "compliance"),
         ("I will file a complaint with the ombudsman about my card", "regulatory_complaint", "compliance"),
     ],
-)  # fmt: skip
+)
 async def test_protected_topics_always_go_to_their_team(text: str, category: str, tier: str) -> None:
     w = make_pipeline(rules={}, default=("card_arrival", 0.99))
     decision = await w.pipeline.handle(Contact("c1", text, customer_id="u1"))

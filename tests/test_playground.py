@@ -14,9 +14,11 @@ import pytest
 
 from automations.models import Action, Channel, Contact, Decision
 from automations.queues import OutboxAction
+from bot.composition import build_web
+from bot.context import Context, Parts
 from bot.http import create_app
 from bot.playground import STATIC, playground_parts
-from bot.service import Context, Parts, Service, build_service
+from bot.service import Service
 from bot.settings import DEFAULT_KB, Settings
 from knowledge.articles import load_article
 
@@ -37,7 +39,7 @@ async def tier_posts(context: Context) -> Parts:
 @pytest.fixture
 async def service(settings: Settings, make_core) -> Service:  # type: ignore[no-untyped-def]
     core = await make_core(settings)
-    return await build_service(settings, core=core, parts=[playground_parts, tier_posts])
+    return await build_web(settings, core=core, parts=[playground_parts, tier_posts])
 
 
 @pytest.fixture

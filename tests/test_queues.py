@@ -14,7 +14,8 @@ from automations.conversations import AgentEvent, AgentEventKind
 from automations.fakes_queues import InMemoryConversations, InMemoryInbox, InMemoryOutbox
 from automations.queues import InboxItem, ItemStatus, OutboxAction
 from store import SqlEventStore
-from store.queues import SqlConversations, SqlInbox, SqlOutbox
+from store.conversations import SqlConversations
+from store.queues import SqlInbox, SqlOutbox
 from tests.test_store import make_decision
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -141,3 +142,20 @@ async def test_concurrent_claims_never_share_an_item(ports: dict[str, Any]) -> N
     batches = await asyncio.gather(*(inbox.claim(now=now, lease=LEASE, limit=7) for _ in range(8)))
     ids = [i.id for batch in batches for i in batch]
     assert len(ids) == len(set(ids)) == 40
+
+
+async def test_released_items_and_actions_are_due_at_once_without_a_counted_attempt(ports: dict[str, Any]) -> None:
+    inbox, outbox = ports["inbox"], ports["outbox"]
+    for n in range(3):
+        await inbox.accept(item(n))
+    claimed = await inbox.claim(now=T0, lease=LEASE, limit=3)
+    await inbox.complete(claimed[0].id, now=T0)
+    await inbox.release([i.id for i in claimed], now=T0 + timedelta(seconds=1))  # a done item stays done
+    again = await inbox.claim(now=T0 + timedelta(seconds=1), lease=LEASE)
+    assert [(i.id, i.attempts) for i in again] == [("intercom:n1", 1), ("intercom:n2", 1)]
+    await outbox.enqueue([action("a"), action("b")])
+    taken = await outbox.claim(now=T0, lease=LEASE)
+    await outbox.release([a.key for a in taken], now=T0 + timedelta(seconds=2))
+    retaken = await outbox.claim(now=T0 + timedelta(seconds=2), lease=LEASE)
+    assert [(a.key, a.attempts) for a in retaken] == [("a", 1), ("b", 1)]
+    await inbox.release([], now=T0)

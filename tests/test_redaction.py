@@ -16,9 +16,10 @@ import pytest
 from stdnum import luhn
 
 from automations.redaction import RedactingFilter, Redaction, Redactor, install_log_redaction, redact
+from automations.resources import data_path
 
 DATA = Path(__file__).parent / "data"
-EXAMPLES = Path(__file__).resolve().parent.parent / "evals" / "data" / "examples"
+EXAMPLES = data_path("examples")
 CORPUS: list[dict[str, Any]] = [json.loads(line) for line in (DATA / "pii_corpus.jsonl").read_text().splitlines()]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,20 +16,11 @@ from automations.models import OutcomeState
 from automations.outcomes import OutcomeTracker
 from automations.reports.sla import sla_alerts, sla_nearest_breach
 from bot.scheduler import JobSpec, Ticker, job_specs, run_scheduler, scheduler_lock
-from store import SqlEventStore, normalize_url
-from store.queues import SqlConversations
+from store import SqlEventStore, SqlReportSource, normalize_url
+from store.conversations import SqlConversations
 from tests.test_metrics import answer, handoff
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlEventStore]:
-    s = await SqlEventStore.open(store_url)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def keys(sink: RecordingAlertSink) -> set[str]:
@@ -40,15 +30,17 @@ def keys(sink: RecordingAlertSink) -> set[str]:
 async def test_jobs_fire_on_the_settable_clock(store: SqlEventStore) -> None:
     clock = SettableClock()  # Monday 2026-11-02 09:00 UTC
     t0 = clock.now()
-    await store.record_decisions([
-        handoff("h1", "card_arrival", "t1", t0, first=H, resolve=24 * H),
-        handoff("h2", "exchange_rate", "t1", t0, first=H, resolve=24 * H),
-        answer("a1", "card_arrival", t0),
-    ])  # fmt: skip
+    await store.record_decisions(
+        [
+            handoff("h1", "card_arrival", "t1", t0, first=H, resolve=24 * H),
+            handoff("h2", "exchange_rate", "t1", t0, first=H, resolve=24 * H),
+            answer("a1", "card_arrival", t0),
+        ]
+    )
     sink = RecordingAlertSink()
     tracker = OutcomeTracker(store)
     charts: list[str] = []
-    specs = job_specs(engine=store.engine, tracker=tracker, sink=sink, start=t0,
+    specs = job_specs(reports=SqlReportSource(store.engine), tracker=tracker, sink=sink, start=t0,
                       chart=lambda r: charts.append(r.period.label) or b"png")  # fmt: skip
     ticker = Ticker(specs, since=t0)
     conversations = SqlConversations(store.engine)
@@ -97,13 +89,14 @@ async def test_legal_and_compliance_deadlines_are_alerted(store: SqlEventStore) 
     conversations = SqlConversations(store.engine)
     await conversations.record_agent_event(AgentEvent("l1", AgentEventKind.FIRST_RESPONSE, t0 + H))
     sink = RecordingAlertSink()
-    await sla_alerts(store.engine, sink, t0 + timedelta(days=3))
+    reports = SqlReportSource(store.engine)
+    await sla_alerts(reports, sink, t0 + timedelta(days=3))
     assert sink.alerts == []
-    await sla_alerts(store.engine, sink, t0 + timedelta(days=4, minutes=1))
-    await sla_alerts(store.engine, sink, t0 + timedelta(days=5, minutes=1))
+    await sla_alerts(reports, sink, t0 + timedelta(days=4, minutes=1))
+    await sla_alerts(reports, sink, t0 + timedelta(days=5, minutes=1))
     assert [a.key for a in sink.alerts] == ["sla:l1:resolution:80", "sla:l1:resolution:breach"]
     assert all(a.title.startswith("Regulatory deadline") and a.tier == "legal" for a in sink.alerts)
-    nearest = await sla_nearest_breach(store.engine, t0 + timedelta(days=4), limit=5)
+    nearest = await sla_nearest_breach(reports, t0 + timedelta(days=4), limit=5)
     assert [(d.contact_id, d.kind) for d in nearest] == [("l1", "resolution")]
     assert nearest[0].remaining_s == pytest.approx(86400) and nearest[0].elapsed_fraction == pytest.approx(0.8)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 
+from bot.composition import build_web
 from bot.http import create_app
-from bot.service import build_service
 from bot.settings import Settings
 
 
 async def test_health_readiness_metrics_and_body_limit(settings: Settings, make_core) -> None:  # type: ignore[no-untyped-def]
-    service = await build_service(settings, core=await make_core(settings), parts=[])
+    service = await build_web(settings, core=await make_core(settings), parts=[])
     app = create_app(service)
     await service.start()
     try:
@@ -36,7 +36,7 @@ async def test_health_readiness_metrics_and_body_limit(settings: Settings, make_
 
 async def test_readiness_fails_on_an_empty_index(tmp_path: Path, make_core) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(AUTOPILOT_DATA_DIR=tmp_path, CHROMA_PATH=tmp_path / "empty")  # type: ignore[call-arg]
-    service = await build_service(settings, core=await make_core(settings), parts=[])
+    service = await build_web(settings, core=await make_core(settings), parts=[])
     app = create_app(service, manage_lifecycle=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client:
         ready = await client.get("/readyz")

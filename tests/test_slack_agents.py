@@ -98,7 +98,7 @@ async def test_dm_and_thread_follow_up_keep_context(settings: Settings, make_cor
             "ts": "1700000006.000100",
             "thread_ts": "1700000005.000100",
         }
-        stranger = {**reply, "thread_ts": "1600000000.000100", "ts": "1700000007.000100"}  # fmt: skip
+        stranger = {**reply, "thread_ts": "1600000000.000100", "ts": "1700000007.000100"}
         await stack.slack.event(reply, event_id="EvT4")
         await stack.slack.event(stranger, event_id="EvT5")
         await fake.wait_for("chat.postMessage", 4)

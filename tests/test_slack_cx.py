@@ -51,8 +51,9 @@ async def test_non_managers_get_a_polite_ephemeral_refusal(settings: Settings, m
             response = await stack.slack.command(text, user="UAGENT")
             assert response.status_code == 200
             assert response.json() == {"text": REFUSAL, "response_type": "ephemeral"}
-        response = await stack.slack.event({"type": "app_home_opened", "user": "UAGENT", "channel": "D1",
-                                            "tab": "home"}, event_id="EvH0")  # fmt: skip
+        response = await stack.slack.event(
+            {"type": "app_home_opened", "user": "UAGENT", "channel": "D1", "tab": "home"}, event_id="EvH0"
+        )
         assert response.status_code == 200
         [home] = await fake.wait_for("views.publish")
         view = json.loads(home.params["view"]) if isinstance(home.params["view"], str) else home.params["view"]
@@ -88,7 +89,7 @@ async def test_metrics_drivers_and_sla_over_real_figures(settings: Settings, mak
         decisions = await seed(stack)
         context = stack.service.context
         now = context.clock.now()
-        expected = await compute_metrics(context.core.store.engine, parse_period("7d", now), now=now)
+        expected = await compute_metrics(context.core.reports, parse_period("7d", now), now=now)
         assert expected.contacts == len(CONTACTS)
         await stack.slack.command("metrics 7d", user=MANAGER)
         [metrics] = await fake.wait_for("respond")
@@ -131,8 +132,9 @@ async def test_report_uploads_its_chart_and_staffing_plans_the_week(settings: Se
 async def test_app_home_dashboard_for_managers(settings: Settings, make_core, fake) -> None:  # type: ignore[no-untyped-def]
     async with slack_stack(slack_settings(settings, fake), make_core, fake) as stack:
         await seed(stack)
-        response = await stack.slack.event({"type": "app_home_opened", "user": MANAGER, "channel": "D1",
-                                            "tab": "home"}, event_id="EvH1")  # fmt: skip
+        response = await stack.slack.event(
+            {"type": "app_home_opened", "user": MANAGER, "channel": "D1", "tab": "home"}, event_id="EvH1"
+        )
         assert response.status_code == 200
         [home] = await fake.wait_for("views.publish")
         assert home.params["user_id"] == MANAGER

@@ -40,7 +40,7 @@ async def handed_off(stack, contact_id: str = "ic:1", conversation: str = "215")
     contact = Contact(id=contact_id, text=FRAUD, customer_id="cust-1", conversation_id=conversation, source="intercom")
     decision = await context.core.pipeline.handle(contact)
     assert decision.action is Action.HANDOFF
-    await context.outbox.enqueue(context.handoff_actions(decision))
+    await context.outbox.enqueue(context.effects.handoff_actions(decision))
     return decision
 
 
@@ -69,9 +69,9 @@ async def test_agent_questions_and_answers_have_no_handoff_effect(settings: Sett
     async with slack_stack(slack_settings(settings, fake), make_core, fake) as stack:
         context = stack.service.context
         decision = await context.core.pipeline.handle(Contact(id="ic:2", text=FRAUD, source="intercom"))
-        assert context.handoff_actions(replace(decision, channel=Channel.AGENT)) == []
-        assert context.handoff_actions(replace(decision, action=Action.ANSWER, handoff=None)) == []
-        assert len(context.handoff_actions(decision)) == 1
+        assert context.effects.handoff_actions(replace(decision, channel=Channel.AGENT)) == []
+        assert context.effects.handoff_actions(replace(decision, action=Action.ANSWER, handoff=None)) == []
+        assert len(context.effects.handoff_actions(decision)) == 1
 
 
 async def test_claim_records_the_event_and_updates_the_message(settings: Settings, make_core, fake) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +97,8 @@ async def test_claim_records_the_event_and_updates_the_message(settings: Setting
 
 async def test_alerts_thread_under_the_handoff_and_upload_charts(settings: Settings, make_core, fake) -> None:  # type: ignore[no-untyped-def]
     async with slack_stack(slack_settings(settings, fake), make_core, fake) as stack:
-        sink = slack_alert_sink(stack.service.context)
+        context = stack.service.context
+        sink = slack_alert_sink(context.settings, context.outbox, context.clock)
         assert isinstance(sink, SlackAlertSink)
         decision = await handed_off(stack)
         warning = Alert(key="sla:ic:1:first_response:80", kind="sla_warning", title="SLA at 80%: first response",
@@ -112,8 +113,9 @@ async def test_alerts_thread_under_the_handoff_and_upload_charts(settings: Setti
         assert alert_post.params["thread_ts"] == where["ts"] and alert_post.params["channel"] == where["channel"]
         assert "&lt;!channel&gt;" in json.dumps(blocks_of(alert_post))  # no broadcast from an example
         png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
-        digest = Alert(key="digest:daily:2026-01-05", kind="digest_daily", title="Daily digest", text="*All good*",
-                       image_png=png)  # fmt: skip
+        digest = Alert(
+            key="digest:daily:2026-01-05", kind="digest_daily", title="Daily digest", text="*All good*", image_png=png
+        )
         await sink.send(digest)
         await sink.send(digest)
         [complete] = await fake.wait_for("files.completeUploadExternal")
@@ -129,7 +131,8 @@ async def test_alert_waits_for_its_handoff_post(settings: Settings, make_core, f
     fake.fail("chat.postMessage", status=500, times=2)
     async with slack_stack(slack_settings(settings, fake), make_core, fake) as stack:
         decision = await handed_off(stack, "ic:3")
-        sink = slack_alert_sink(stack.service.context)
+        context = stack.service.context
+        sink = slack_alert_sink(context.settings, context.outbox, context.clock)
         assert sink is not None
         await sink.send(Alert(key="sla:ic:3:resolution:breach", kind="sla_breach", title="SLA breached",
                               text="Resolution overdue.", tier=decision.tier, thread_of="ic:3"))  # fmt: skip

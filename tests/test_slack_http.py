@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bot.service import Parts, build_service
+from bot.composition import build_web
+from bot.context import Parts
 from bot.settings import Settings
 from bot.slack.wiring import slack_parts
 from tests.fakes.slack_api import FakeSlackApi
@@ -28,8 +29,9 @@ def _mention(text: str = "<@UBOT> how do I freeze my card?") -> dict[str, object
 
 async def test_forged_and_stale_signatures_are_refused(settings: Settings, make_core, fake) -> None:  # type: ignore[no-untyped-def]
     async with slack_stack(slack_settings(settings, fake), make_core, fake) as stack:
-        body = json.dumps({"type": "event_callback", "event_id": "EvForged", "team_id": "T0001",
-                           "event": _mention()}).encode()  # fmt: skip
+        body = json.dumps(
+            {"type": "event_callback", "event_id": "EvForged", "team_id": "T0001", "event": _mention()}
+        ).encode()
         forged = await stack.http.post(
             "/slack/events", content=body, headers={"Content-Type": "application/json",
             "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64},
@@ -65,14 +67,14 @@ async def test_url_verification_and_oversized_bodies(settings: Settings, make_co
 
 async def test_slack_is_off_without_credentials(settings: Settings, make_core) -> None:  # type: ignore[no-untyped-def]
     core = await make_core(settings)
-    service = await build_service(settings, core=core, parts=[slack_parts])
+    service = await build_web(settings, core=core, parts=[slack_parts])
     assert service.routes == [] and service.dispatcher._senders == {}
     empty = await slack_parts(service.context)
     assert empty == Parts()
     outbound_only = settings.model_copy(update={"slack_bot_token": "xoxb-1", "slack_channel_t1": "C1"})
-    service = await build_service(outbound_only, core=core, parts=[slack_parts])
+    service = await build_web(outbound_only, core=core, parts=[slack_parts])
     assert service.routes == [] and "slack" in service.dispatcher._senders
-    assert len(service.context.handoff_effects) == 1
+    assert len(service.context.effects.registered) == 1
     socket = outbound_only.model_copy(update={"slack_app_token": "xapp-1"})
-    parts = await slack_parts((await build_service(socket, core=core, parts=[])).context)
+    parts = await slack_parts((await build_web(socket, core=core, parts=[])).context)
     assert len(parts.background) == 1 and parts.routes == [] and "slack" in parts.handlers

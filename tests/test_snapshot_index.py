@@ -93,3 +93,11 @@ async def test_large_collections_search_chroma(kb_index: ChromaIndex, embedder) 
     expected = await kb_index.search(QUERIES[0], k=3)
     assert _ranked(await snapshot.search(QUERIES[0], k=3)) == _ranked(expected)
     assert snapshot._snapshot is None
+
+
+async def test_an_empty_index_finds_nothing_instead_of_failing(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Before any ingest the copy is empty: searches find nothing (start-up and /readyz say why), they do not raise."""
+    snapshot = SnapshotIndex(ChromaIndex(chroma_client(path=tmp_path / "never-ingested"), embedder), embedder)
+    assert await snapshot.count() == 0
+    assert await snapshot.search("where is my card", k=3, visibility=BOTH) == []
+    assert await snapshot.search_many(["where is my card", "pin"], k=3) == [[], []]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,7 +11,7 @@ from sqlalchemy import insert
 from automations.alerts import RecordingAlertSink
 from automations.reports.jobs import spike_alerts
 from automations.reports.spikes import SpikeRule, detect_spike, find_spikes
-from store import SqlEventStore
+from store import SqlEventStore, SqlReportSource
 from store.tables import Base
 
 NOW = datetime(2026, 6, 10, 15, 20, tzinfo=UTC)  # the last full hour is 14:00-15:00
@@ -66,31 +65,24 @@ async def _insert_series(store: SqlEventStore, *, planted: int, seed: int = 3) -
         await conn.execute(insert(tables["outcomes"]), outcomes)
 
 
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlEventStore]:
-    s = await SqlEventStore.open(store_url)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 async def test_planted_spike_is_found_with_examples(store: SqlEventStore) -> None:
     await _insert_series(store, planted=15)
-    spikes = await find_spikes(store.engine, NOW)
+    reports = SqlReportSource(store.engine)
+    spikes = await find_spikes(reports, NOW)
     assert [s.category for s in spikes] == ["exchange_rate"]
     assert spikes[0].hour == SPIKE_HOUR and spikes[0].observed >= 15
     sink = RecordingAlertSink()
-    alerts = await spike_alerts(store.engine, sink, NOW)
+    alerts = await spike_alerts(reports, sink, NOW)
     assert [a.key for a in alerts] == ["spike:exchange_rate:2026-06-10T14"]
     assert len(alerts[0].examples) == 3 and all("exchange rate" in e for e in alerts[0].examples)
-    await spike_alerts(store.engine, sink, NOW + timedelta(minutes=10))  # same hour again: no second alert
+    await spike_alerts(reports, sink, NOW + timedelta(minutes=10))  # same hour again: no second alert
     assert len(sink.alerts) == 1 and sink.duplicates == 1
 
 
 async def test_no_spike_without_one(store: SqlEventStore) -> None:
     await _insert_series(store, planted=0)
-    assert await find_spikes(store.engine, NOW) == []
+    reports = SqlReportSource(store.engine)
+    assert await find_spikes(reports, NOW) == []
     # and none in any other recent hour of the normal series either
     for hours_back in range(1, 48):
-        assert await find_spikes(store.engine, NOW - timedelta(hours=hours_back)) == [], hours_back
+        assert await find_spikes(reports, NOW - timedelta(hours=hours_back)) == [], hours_back

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from automations.reports.forecast import forecast_week, plan_shifts, seasonal
 from automations.reports.staffing import erlang_c, erlang_c_agents, service_level
-from store import SqlEventStore
+from store import SqlEventStore, SqlReportSource
 from store.tables import Base
 
 
@@ -63,7 +63,7 @@ def _rate(at: datetime) -> int:
 
 
 @pytest.fixture
-async def engine(store_url: str) -> AsyncIterator[object]:
+async def reports(store_url: str) -> AsyncIterator[SqlReportSource]:
     store = await SqlEventStore.open(store_url)
     t = Base.metadata.tables
     rows: dict[str, list[dict[str, object]]] = {"contacts": [], "decisions": []}
@@ -90,13 +90,13 @@ async def engine(store_url: str) -> AsyncIterator[object]:
         await conn.execute(insert(t["decisions"]), rows["decisions"])
         await conn.execute(insert(t["outcomes"]), outcomes)
     try:
-        yield store.engine
+        yield SqlReportSource(store.engine)
     finally:
         await store.close()
 
 
-async def test_forecast_reproduces_weekly_seasonality(engine: object) -> None:
-    fc = await forecast_week(engine, NOW, weeks=3)  # type: ignore[arg-type]
+async def test_forecast_reproduces_weekly_seasonality(reports: SqlReportSource) -> None:
+    fc = await forecast_week(reports, NOW, weeks=3)
     assert len(fc.hours) == 168
     assert fc.hours[0].start == datetime(2026, 6, 8, tzinfo=UTC)  # the next midnight, a Monday
     for h in fc.hours:
@@ -107,6 +107,7 @@ async def test_forecast_reproduces_weekly_seasonality(engine: object) -> None:
     assert len(plans) == 21
     by = {(p.day[:3], p.shift): p.agents for p in plans}
     assert by[("Mon", "early")] > by[("Mon", "night")] and by[("Mon", "early")] > by[("Sun", "early")]
-    peak = erlang_c_agents(math.ceil(max(h.handoffs for h in fc.hours[8:16])), 600, service_level=0.8,
-                           answer_within_s=60, shrinkage=0.3)  # fmt: skip
+    peak = erlang_c_agents(
+        math.ceil(max(h.handoffs for h in fc.hours[8:16])), 600, service_level=0.8, answer_within_s=60, shrinkage=0.3
+    )
     assert by[("Mon", "early")] == peak.agents

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -82,15 +81,6 @@ def make_handoff_decision(contact_id: str = "h-1", *, at: datetime = T0, custome
             resolution_due=at + timedelta(hours=4),
         ),
     )
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlEventStore]:
-    s = await SqlEventStore.open(store_url)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def _schema_diff(connection: Connection) -> list[object]:

@@ -10,7 +10,7 @@ from automations.llm.grounding import GroundingChecker, GroundingPolicy, Groundi
 from automations.llm.leaks import LeakGuard
 from automations.llm.ports import ChatMessage, ChatModel, Role
 from automations.llm.prompts import PromptTemplate, load_prompt
-from automations.llm.summary import HandoffSummarizer, LLMSummarizer, SummarizingNotifier, TemplateSummarizer
+from automations.llm.summary import LLMSummarizer, TemplateSummarizer
 
 __all__ = [
     "BreakerState",
@@ -21,14 +21,12 @@ __all__ = [
     "GroundingPolicy",
     "GroundingVerdict",
     "GuardedModel",
-    "HandoffSummarizer",
     "LLMAnswerer",
     "LLMSummarizer",
     "LeakGuard",
     "ModelUnavailable",
     "PromptTemplate",
     "Role",
-    "SummarizingNotifier",
     "TemplateSummarizer",
     "load_prompt",
 ]

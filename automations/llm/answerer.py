@@ -48,7 +48,7 @@ class LLMAnswerer:
         checker: GroundingChecker,
         prompts: dict[Channel, PromptTemplate],
         protected: Collection[str],
-        safety: SafetyGate | None = None,
+        safety: SafetyGate,
         redactor: Redactor | None = None,
         max_passages: int = 3,
     ) -> None:
@@ -57,7 +57,7 @@ class LLMAnswerer:
         self.checker = checker
         self.prompts = prompts
         self.protected = frozenset(protected)
-        self.safety = safety or SafetyGate()
+        self.safety = safety
         self.redactor = redactor or Redactor()
         self.max_passages = max_passages
 

@@ -1,4 +1,4 @@
-"""Prompt files: versioned YAML under ``prompts/``, with their variables checked when loaded.
+"""Prompt files: versioned YAML in the ``prompts`` package, with their variables checked when loaded.
 
 A prompt file declares ``id`` (its file name), ``version``, ``variables`` and two templates, ``system`` and ``user``.
 The system template takes no variables, so nothing from a message can reach the instructions. Each variable must
@@ -18,10 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from automations.configfile import ConfigError, Issue, load_yaml_model
 from automations.llm.ports import ChatMessage, Role
+from automations.resources import packaged
 
 __all__ = ["DEFAULT_PROMPTS", "PromptFile", "PromptTemplate", "as_data", "load_prompt"]
 
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+DEFAULT_PROMPTS = packaged("prompts")
+"""The templates shipped in the top-level ``prompts`` package."""
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z_][\w-]*\s*>")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -2,36 +2,27 @@
 
 The gist is checked against the customer's own (redacted) message like a reply against its passages: every figure in
 it must come from the message and every sentence must be supported by it. Contacts on protected topics (legal,
-regulatory, fraud, AML, privacy) never go to the model. Wire :class:`SummarizingNotifier` around the notifier.
+regulatory, fraud, AML, privacy) never go to the model. The pipeline takes the summarizer and records its text as
+the hand-off summary, so the Intercom note and the Slack post carry the gist.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import replace
-from typing import Protocol
 
 from automations.llm.breaker import GuardedModel, ModelUnavailable
 from automations.llm.grounding import GroundingChecker
 from automations.llm.prompts import PromptTemplate
 from automations.models import Channel, Decision, Passage, Visibility
-from automations.ports import Notifier
 from automations.redaction import Redactor
 from automations.safety import SafetyGate
+from automations.taxonomy import PROTECTED_TIERS
 
-__all__ = ["GIST_PREFIX", "HandoffSummarizer", "LLMSummarizer", "SummarizingNotifier", "TemplateSummarizer"]
+__all__ = ["GIST_PREFIX", "LLMSummarizer", "TemplateSummarizer"]
 
 log = logging.getLogger("autopilot.llm")
 GIST_PREFIX = "Gist (AI-written, checked against the message): "
-
-
-class HandoffSummarizer(Protocol):
-    """Writes the summary an agent sees for a hand-off."""
-
-    async def summarize(self, decision: Decision) -> str:
-        """The summary for ``decision`` (which has a hand-off)."""
-        ...
 
 
 class TemplateSummarizer:
@@ -52,14 +43,14 @@ class LLMSummarizer:
         checker: GroundingChecker,
         prompt: PromptTemplate,
         protected: Collection[str],
-        safety: SafetyGate | None = None,
+        safety: SafetyGate,
         redactor: Redactor | None = None,
     ) -> None:
         self.model = model
         self.checker = checker
         self.prompt = prompt
         self.protected = frozenset(protected)
-        self.safety = safety or SafetyGate()
+        self.safety = safety
         self.redactor = redactor or Redactor()
         self.last_reason = ""
 
@@ -74,7 +65,7 @@ class LLMSummarizer:
 
     async def _gist(self, decision: Decision) -> tuple[str | None, str]:
         text = self.redactor.redact(decision.text).text
-        if decision.category in self.protected or decision.tier in ("fraud", "compliance", "legal"):
+        if decision.category in self.protected or decision.tier in PROTECTED_TIERS:
             return None, "protected_topic"
         if self.safety.check(text, None).category is not None or self.safety.neutralize(text)[1]:
             return None, "protected_topic"
@@ -88,21 +79,3 @@ class LLMSummarizer:
         if not verdict.grounded or len(gist) > 400:
             return None, verdict.reason if not verdict.grounded else "too_long"
         return gist, "grounded"
-
-
-class SummarizingNotifier:
-    """A :class:`~automations.ports.Notifier` that rewrites each hand-off's summary with a summarizer first."""
-
-    def __init__(self, inner: Notifier, summarizer: HandoffSummarizer) -> None:
-        self.inner = inner
-        self.summarizer = summarizer
-
-    async def handoff(self, decision: Decision) -> None:
-        """Summarize (never failing the hand-off over it), then notify."""
-        if decision.handoff is not None:
-            try:
-                summary = await self.summarizer.summarize(decision)
-                decision = replace(decision, handoff=replace(decision.handoff, summary=summary))
-            except Exception:
-                log.exception("hand-off summary failed for %s; sending the template", decision.contact_id)
-        await self.inner.handoff(decision)

@@ -15,10 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from automations.reports.facts import refresh_facts
-from automations.reports.queries import hourly_counts, reader
+from automations.reports.ports import ReportSource
 from automations.reports.staffing import erlang_c_agents
 
 __all__ = ["DEFAULT_SHIFTS", "HourForecast", "ShiftPlan", "WeekForecast", "forecast_week", "plan_shifts", "seasonal"]
@@ -76,21 +73,20 @@ def seasonal(history: Sequence[Sequence[float]]) -> list[float]:
     ]
 
 
-async def forecast_week(engine: AsyncEngine, now: datetime, *, weeks: int = 4, tz: str = "UTC") -> WeekForecast:
-    """Forecast the 168 hours from the next local midnight from the last ``weeks`` weeks before it."""
+async def forecast_week(source: ReportSource, now: datetime, *, weeks: int = 4, tz: str = "UTC") -> WeekForecast:
+    """Forecast the 168 hours from the next local midnight from the last ``weeks`` weeks before it (``source``'s
+    hourly counts, refreshed first)."""
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
     start = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     hours = [start + timedelta(hours=h) for h in range(168)]
     history_start = (start - timedelta(weeks=weeks + 1)).astimezone(UTC)
-    await refresh_facts(engine)
-    async with reader(engine).connect() as conn:
-        rows = await hourly_counts(conn, [(history_start, now.astimezone(UTC))])
+    await source.refresh()
+    rows = await source.hourly_counts([(history_start, now.astimezone(UTC))])
     counts: dict[datetime, tuple[float, float]] = {}
-    for hour, _key, action, n in rows:
-        at = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        c, x = counts.get(at, (0.0, 0.0))
-        counts[at] = (c + n, x + (n if action == "handoff" else 0))
+    for row in rows:
+        c, x = counts.get(row.hour, (0.0, 0.0))
+        counts[row.hour] = (c + row.count, x + (row.count if row.action == "handoff" else 0))
     contacts: list[float] = []
     handoffs: list[float] = []
     for h in hours:

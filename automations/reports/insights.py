@@ -21,13 +21,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automations.ports import Embedder
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, compute_metrics
 from automations.reports.periods import Period
-from automations.reports.queries import KB_GAP_REASONS, contacts, customer_contacts_between, decisions, reader
+from automations.reports.ports import ReportSource
 
 __all__ = ["Candidate", "GapCluster", "automation_candidates", "cluster_texts", "kb_gaps"]
 
@@ -79,7 +77,7 @@ class GapCluster:
 
 
 async def automation_candidates(
-    engine: AsyncEngine,
+    source: ReportSource,
     period: Period,
     *,
     now: datetime,
@@ -91,7 +89,7 @@ async def automation_candidates(
 ) -> list[Candidate]:
     """Drivers ranked by the money automating them would save; ``protected`` categories (never bot-answered)
     are left out."""
-    metrics = await compute_metrics(engine, period, now=now, costs=costs)
+    metrics = await compute_metrics(source, period, now=now, costs=costs)
     drivers = [d for d in metrics.drivers if d.key not in protected and d.contacts >= min_contacts]
     rates = sorted(d.automation_rate or 0.0 for d in drivers)
     if target_automation is None:
@@ -128,7 +126,7 @@ def cluster_texts(vectors: np.ndarray[Any, Any], *, distance: float = 0.65) -> n
 
 
 async def kb_gaps(
-    engine: AsyncEngine,
+    source: ReportSource,
     period: Period,
     embedder: Embedder,
     *,
@@ -139,15 +137,7 @@ async def kb_gaps(
     limit: int = 10,
 ) -> list[GapCluster]:
     """Clusters of the period's questions handed off because no article answered them, largest first."""
-    query = (
-        select(contacts.c.text, decisions.c.category)
-        .select_from(decisions.join(contacts, contacts.c.id == decisions.c.contact_id))
-        .where(customer_contacts_between(period.start, period.end), decisions.c.reason.in_(KB_GAP_REASONS))
-        .order_by(decisions.c.decided_at.desc())
-        .limit(max_texts)
-    )
-    async with reader(engine).connect() as conn:
-        rows = [(str(r[0]), str(r[1])) for r in (await conn.execute(query)).all()]
+    rows = [(q.text, q.category) for q in await source.kb_gap_questions(period, limit=max_texts)]
     if not rows:
         return []
     vectors = np.asarray(await embedder.embed([t for t, _ in rows]), dtype=np.float32)

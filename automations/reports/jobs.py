@@ -11,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from automations.alerts import Alert, AlertSink
 from automations.reports.metrics import DEFAULT_COSTS, CostModel
 from automations.reports.narrative import Report, build_report, render_markdown
 from automations.reports.periods import Period
+from automations.reports.ports import ReportSource
 from automations.reports.spikes import SpikeRule, find_spikes, spike_examples
 
 __all__ = ["digest_period", "send_digest", "spike_alerts"]
@@ -33,7 +32,7 @@ def digest_period(kind: Literal["daily", "weekly"], now: datetime, tz: str = "UT
 
 
 async def send_digest(
-    engine: AsyncEngine,
+    source: ReportSource,
     sink: AlertSink,
     now: datetime,
     *,
@@ -44,7 +43,7 @@ async def send_digest(
 ) -> Alert:
     """Post the daily or weekly digest: the report's Markdown and, when a renderer is given, its chart."""
     period = digest_period(kind, now, tz)
-    report = await build_report(engine, period, now=now, costs=costs)
+    report = await build_report(source, period, now=now, costs=costs)
     alert = Alert(
         key=f"digest:{kind}:{period.start:%Y-%m-%d}",
         kind=f"digest_{kind}",
@@ -58,15 +57,15 @@ async def send_digest(
 
 
 async def spike_alerts(
-    engine: AsyncEngine,
+    source: ReportSource,
     sink: AlertSink,
     now: datetime,
     rule: SpikeRule = SpikeRule(),  # noqa: B008
 ) -> list[Alert]:
     """Alert on every driver that spiked in the last full hour, with example messages."""
     sent = []
-    for spike in await find_spikes(engine, now, rule):
-        examples = await spike_examples(engine, spike)
+    for spike in await find_spikes(source, now, rule):
+        examples = await spike_examples(source, spike)
         alert = Alert(
             key=f"spike:{spike.category}:{spike.hour:%Y-%m-%dT%H}",
             kind="spike",

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from automations.reports.facts import refresh_facts
-from automations.reports.figures import (
+from automations.reports.periods import Period
+from automations.reports.ports import CsatRow, CubeRow, ReportSource, TimingRow
+from automations.reports.values import (
     DEFAULT_COSTS,
+    FRT_BUCKET_S,
+    RES_BUCKET_S,
     CostModel,
     CostSummary,
     Csat,
@@ -44,8 +45,6 @@ from automations.reports.figures import (
     histogram_durations,
     ratio,
 )
-from automations.reports.periods import Period
-from automations.reports.queries import CsatRow, CubeRow, TimingRow, csat_cube, outcome_cube, reader, timing_cube
 
 __all__ = [
     "DEFAULT_COSTS",
@@ -60,7 +59,6 @@ __all__ = [
 ]
 
 SETTLED = ("resolved", "escalated", "reopened")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +207,7 @@ def _sla(timing: list[TimingRow]) -> tuple[TierSla, ...]:
 
 
 async def compute_metrics(
-    engine: AsyncEngine,
+    source: ReportSource,
     period: Period,
     *,
     now: datetime,
@@ -217,23 +215,18 @@ async def compute_metrics(
     resolve_after: timedelta = timedelta(hours=24),
     refresh: bool = True,
 ) -> Metrics:
-    """Compute every metric of ``period`` in three aggregate queries over ``report_facts``, run concurrently.
+    """Compute every metric of ``period`` from ``source``'s three aggregates (cubes), read concurrently.
 
-    ``refresh`` first brings the fact table up to date (a short write transaction); pass ``False`` when the caller
-    just did, or to read without ever taking a write lock.
+    ``refresh`` first brings the source's fact table up to date (a short write transaction); pass ``False`` when
+    the caller just did, or to read without ever taking a write lock.
     """
     if refresh:
-        await refresh_facts(engine)
-
-    async def run(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        async with reader(engine).connect() as conn:
-            return await query(conn)
-
-    # three connections, so the database (and SQLite's threads) can work on the queries at the same time
+        await source.refresh()
+    # three reads at once, so the database (and SQLite's threads) can work on the queries at the same time
     cube, csat_rows, timing = await asyncio.gather(
-        run(lambda c: outcome_cube(c, period, now=now, resolve_after=resolve_after)),
-        run(lambda c: csat_cube(c, period)),
-        run(lambda c: timing_cube(c, period, now=now)),
+        source.outcome_cube(period, now=now, resolve_after=resolve_after),
+        source.csat_cube(period),
+        source.timing_cube(period, now=now),
     )
     overall = slices(cube, csat_rows, lambda r: ("all", "all"), lambda r: "all")[:1]
     total = overall[0] if overall else Slice("all", "all", 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -245,7 +238,9 @@ async def compute_metrics(
         elif row.state == "resolved":
             bot_latency_ms += row.latency_ms
             bot_deflected += row.count
-    resolution_time = histogram_durations([(r.bucket, r.count, r.total_s) for r in timing if r.metric == "res"], 900)
+    resolution_time = histogram_durations(
+        [(r.bucket, r.count, r.total_s) for r in timing if r.metric == "res"], RES_BUCKET_S
+    )
     resolutions = total.deflected + resolution_time.count
     cost = total.handoffs * costs.cost_per_contact + total.bot_answered * costs.cost_per_bot_contact
     return Metrics(
@@ -256,7 +251,7 @@ async def compute_metrics(
         csat=_csat(csat_rows),
         sla=_sla(timing),
         first_response_time=histogram_durations(
-            [(r.bucket, r.count, r.total_s) for r in timing if r.metric == "frt"], 60
+            [(r.bucket, r.count, r.total_s) for r in timing if r.metric == "frt"], FRT_BUCKET_S
         ),
         resolution_time=resolution_time,
         bot_resolution_time=Durations(bot_deflected, ratio(bot_latency_ms / 1000.0, bot_deflected), None, None),

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from automations.reports.facts import refresh_facts
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, Metrics, Slice, TierSla, compute_metrics
 from automations.reports.periods import Period
+from automations.reports.ports import ReportSource
 from automations.reports.trends import DriverTrend, compare
 
-__all__ = ["Report", "build_report", "render_html", "render_markdown"]
+__all__ = [
+    "Report",
+    "build_report",
+    "render_html",
+    "render_markdown",
+    "signed_change",
+]
 
 RISING = 0.25  # +25 % contacts or more
 FALLING = -0.05  # deflection down 5 points or more
@@ -97,13 +101,13 @@ def build(current: Metrics, previous: Metrics, *, top: int = 5) -> Report:
 
 
 async def build_report(
-    engine: AsyncEngine, period: Period, *, now: datetime, costs: CostModel = DEFAULT_COSTS, top: int = 5
+    source: ReportSource, period: Period, *, now: datetime, costs: CostModel = DEFAULT_COSTS, top: int = 5
 ) -> Report:
-    """Compute the period and the one before it, and derive the findings."""
-    await refresh_facts(engine)
+    """Compute the period and the one before it from ``source`` (refreshed once), and derive the findings."""
+    await source.refresh()
     current, previous = await asyncio.gather(
-        compute_metrics(engine, period, now=now, costs=costs, refresh=False),
-        compute_metrics(engine, period.previous(), now=now, costs=costs, refresh=False),
+        compute_metrics(source, period, now=now, costs=costs, refresh=False),
+        compute_metrics(source, period.previous(), now=now, costs=costs, refresh=False),
     )
     return build(current, previous, top=top)
 
@@ -113,7 +117,8 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
-def _signed(value: float | None, *, points: bool = False) -> str:
+def signed_change(value: float | None, *, points: bool = False) -> str:
+    """A change as ``+12%`` (or ``+1.5 pts`` with ``points``); ``new`` when there was nothing before."""
     if value is None:
         return "new"
     return f"{100 * value:+.1f} pts" if points else f"{100 * value:+.0f}%"
@@ -132,11 +137,11 @@ def duration(seconds: float | None) -> str:
 
 def _headlines(r: Report) -> list[str]:
     m, p = r.current, r.previous
-    change = f" ({_signed((m.contacts - p.contacts) / p.contacts)} vs previous)" if p.contacts else ""
+    change = f" ({signed_change((m.contacts - p.contacts) / p.contacts)} vs previous)" if p.contacts else ""
     lines = [
         f"{m.contacts:,} contacts{change}; the bot answered {pct(m.involvement_rate)} and resolved "
         f"{pct(m.automation_rate)} on its own (deflection {pct(m.deflection_rate)}"
-        + (f", {_signed(_diff(m.deflection_rate, p.deflection_rate), points=True)}" if p.contacts else "")
+        + (f", {signed_change(_diff(m.deflection_rate, p.deflection_rate), points=True)}" if p.contacts else "")
         + ").",
         f"CSAT {m.csat.mean:.2f}/5 from {m.csat.responses:,} responses." if m.csat.mean else "No CSAT responses.",
         f"SLA adherence {pct(m.sla_adherence)}; median first response {duration(m.first_response_time.median_s)}, "
@@ -153,8 +158,8 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 def _trend_line(t: DriverTrend) -> str:
     return (
-        f"*{t.key}* ({t.group}): {t.contacts:,} contacts ({_signed(t.volume_change)}), "
-        f"deflection {pct(t.deflection_rate)} ({_signed(t.deflection_change, points=True)})"
+        f"*{t.key}* ({t.group}): {t.contacts:,} contacts ({signed_change(t.volume_change)}), "
+        f"deflection {pct(t.deflection_rate)} ({signed_change(t.deflection_change, points=True)})"
     )
 
 

@@ -7,79 +7,29 @@ DSARs) are ordinary resolution deadlines of those tiers, days long, and are aler
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import exists, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automations.alerts import Alert, AlertSink
 from automations.reports.narrative import duration
-from automations.reports.queries import agent_events, decisions, reader
+from automations.reports.ports import ReportSource
+from automations.reports.values import SlaDeadline
 
 __all__ = ["WARN_AT", "SlaDeadline", "open_deadlines", "sla_alerts", "sla_nearest_breach"]
 
 WARN_AT = 0.8
 REGULATED_TIERS = ("legal", "compliance")
-_EVENT = {"first_response": "first_response", "resolution": "closed"}
 
 
-@dataclass(frozen=True, slots=True)
-class SlaDeadline:
-    """One open deadline of a hand-off."""
-
-    contact_id: str
-    tier: str
-    category: str
-    kind: str
-    decided_at: datetime
-    due: datetime
-    now: datetime
-
-    @property
-    def remaining_s(self) -> float:
-        """Seconds left (negative once breached)."""
-        return (self.due - self.now).total_seconds()
-
-    @property
-    def elapsed_fraction(self) -> float:
-        """Share of the SLA window used up (1.0 = breached)."""
-        window = (self.due - self.decided_at).total_seconds()
-        return 1.0 if window <= 0 else (self.now - self.decided_at).total_seconds() / window
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe view."""
-        return {
-            "contact_id": self.contact_id, "tier": self.tier, "category": self.category, "kind": self.kind,
-            "decided_at": self.decided_at.isoformat(), "due": self.due.isoformat(),
-            "remaining_s": self.remaining_s, "elapsed_fraction": self.elapsed_fraction,
-        }  # fmt: skip
-
-
-def _open(kind: str, due_after: datetime, now: datetime) -> Any:
-    due = decisions.c.first_response_due if kind == "first_response" else decisions.c.resolution_due
-    done = exists().where(agent_events.c.contact_id == decisions.c.contact_id, agent_events.c.kind == _EVENT[kind])
-    return select(
-        decisions.c.contact_id, decisions.c.tier, decisions.c.category, literal(kind).label("kind"),
-        decisions.c.decided_at, due.label("due"),
-    ).where(decisions.c.action == "handoff", due >= due_after, decisions.c.decided_at <= now, ~done)  # fmt: skip
-
-
-async def open_deadlines(engine: AsyncEngine, now: datetime, *, breached_within: timedelta) -> list[SlaDeadline]:
+async def open_deadlines(source: ReportSource, now: datetime, *, breached_within: timedelta) -> list[SlaDeadline]:
     """Deadlines still open at ``now``: not yet due, or breached less than ``breached_within`` ago."""
-    after = now - breached_within
-    query = union_all(_open("first_response", after, now), _open("resolution", after, now))
-    async with reader(engine).connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [SlaDeadline(r[0], r[1], r[2], r[3], r[4], r[5], now) for r in rows]
+    return await source.open_deadlines(now, due_after=now - breached_within)
 
 
 async def sla_nearest_breach(
-    engine: AsyncEngine, now: datetime, limit: int = 10, *, breached_within: timedelta = timedelta(hours=24)
+    source: ReportSource, now: datetime, limit: int = 10, *, breached_within: timedelta = timedelta(hours=24)
 ) -> list[SlaDeadline]:
     """Open deadlines by time left: breached ones (most overdue first), then the nearest to breach."""
-    rows = await open_deadlines(engine, now, breached_within=breached_within)
+    rows = await open_deadlines(source, now, breached_within=breached_within)
     rows.sort(key=lambda d: (d.remaining_s, d.contact_id, d.kind))
     return rows[:limit]
 
@@ -107,7 +57,7 @@ def _alert(d: SlaDeadline, grace: timedelta) -> Alert | None:
 
 
 async def sla_alerts(
-    engine: AsyncEngine, sink: AlertSink, now: datetime, *, grace: timedelta = timedelta(minutes=15)
+    source: ReportSource, sink: AlertSink, now: datetime, *, grace: timedelta = timedelta(minutes=15)
 ) -> list[Alert]:
     """Send the 80 % warning and the breach alert of every open deadline that crossed the mark within ``grace``.
 
@@ -115,7 +65,7 @@ async def sla_alerts(
     restarts); the sink's idempotency on the alert key makes those repeats harmless.
     """
     sent = []
-    for deadline in await open_deadlines(engine, now, breached_within=grace):
+    for deadline in await open_deadlines(source, now, breached_within=grace):
         alert = _alert(deadline, grace)
         if alert is not None:
             await sink.send(alert)

@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from scipy.stats import poisson
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from automations.reports.facts import refresh_facts
-from automations.reports.queries import contacts, customer_contacts_between, decisions, hourly_counts, reader
+from automations.reports.ports import ReportSource
 
 __all__ = ["Spike", "SpikeRule", "SpikeTest", "detect_spike", "find_spikes", "spike_examples"]
 
@@ -66,40 +63,28 @@ def _hour_floor(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-async def find_spikes(engine: AsyncEngine, now: datetime, rule: SpikeRule = SpikeRule()) -> list[Spike]:
-    """Drivers that spiked in the last full hour before ``now``, most significant first."""
-    await refresh_facts(engine)
+async def find_spikes(source: ReportSource, now: datetime, rule: SpikeRule = SpikeRule()) -> list[Spike]:
+    """Drivers that spiked in the last full hour before ``now``, most significant first (``source`` refreshed)."""
+    await source.refresh()
     hour = _hour_floor(now) - timedelta(hours=1)
     windows = [
         (hour - timedelta(weeks=w), hour - timedelta(weeks=w) + timedelta(hours=1)) for w in range(rule.weeks + 1)
     ]
-    async with reader(engine).connect() as conn:
-        rows = await hourly_counts(conn, windows, by_category=True)
-    by_category: dict[str, dict[str, int]] = {}
-    for stamp, category, _action, n in rows:
-        slot = by_category.setdefault(category, {})
-        slot[stamp] = slot.get(stamp, 0) + n
-    current = hour.strftime("%Y-%m-%d %H")
-    past = [(hour - timedelta(weeks=w)).strftime("%Y-%m-%d %H") for w in range(1, rule.weeks + 1)]
+    rows = await source.hourly_counts(windows, by_category=True)
+    by_category: dict[str, dict[datetime, int]] = {}
+    for row in rows:
+        slot = by_category.setdefault(row.key, {})
+        slot[row.hour] = slot.get(row.hour, 0) + row.count
+    past = [hour - timedelta(weeks=w) for w in range(1, rule.weeks + 1)]
     spikes = []
     for category, counts in by_category.items():
-        test = detect_spike(counts.get(current, 0), [counts.get(p, 0) for p in past], rule)
+        test = detect_spike(counts.get(hour, 0), [counts.get(p, 0) for p in past], rule)
         if test.spike:
             spikes.append(Spike(category, hour, test.observed, test.baseline, test.p_value))
     return sorted(spikes, key=lambda s: (s.p_value, s.category))
 
 
-async def spike_examples(engine: AsyncEngine, spike: Spike, *, limit: int = 3) -> tuple[str, ...]:
+async def spike_examples(source: ReportSource, spike: Spike, *, limit: int = 3) -> tuple[str, ...]:
     """A few (redacted) customer messages of the spiking driver in the spike hour, latest first."""
-    query = (
-        select(contacts.c.text)
-        .select_from(decisions.join(contacts, contacts.c.id == decisions.c.contact_id))
-        .where(
-            customer_contacts_between(spike.hour, spike.hour + timedelta(hours=1)),
-            decisions.c.category == spike.category,
-        )
-        .order_by(decisions.c.decided_at.desc())
-        .limit(limit)
-    )
-    async with reader(engine).connect() as conn:
-        return tuple(str(t) for t in (await conn.scalars(query)).all())
+    texts = await source.contact_texts(spike.category, spike.hour, spike.hour + timedelta(hours=1), limit=limit)
+    return tuple(texts)

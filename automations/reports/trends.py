@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from automations.reports.facts import refresh_facts
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, Metrics, Slice, compute_metrics
 from automations.reports.periods import Period
+from automations.reports.ports import ReportSource
 
 __all__ = ["DriverTrend", "compare", "driver_trends"]
 
@@ -79,7 +77,7 @@ def compare(current: Metrics, previous: Metrics, *, by: Literal["category", "gro
 
 
 async def driver_trends(
-    engine: AsyncEngine,
+    source: ReportSource,
     period: Period,
     *,
     now: datetime,
@@ -88,9 +86,9 @@ async def driver_trends(
     costs: CostModel = DEFAULT_COSTS,
 ) -> list[DriverTrend]:
     """Drivers of ``period`` against the period of the same length before it, biggest movers first."""
-    await refresh_facts(engine)
+    await source.refresh()
     current, previous = await asyncio.gather(
-        compute_metrics(engine, period, now=now, costs=costs, refresh=False),
-        compute_metrics(engine, period.previous(), now=now, costs=costs, refresh=False),
+        compute_metrics(source, period, now=now, costs=costs, refresh=False),
+        compute_metrics(source, period.previous(), now=now, costs=costs, refresh=False),
     )
     return compare(current, previous, by=by)[:limit]

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
+from automations.effects import OutboxKeys
 from automations.models import Action, Decision, Handoff
 from automations.queues import OutboxAction
+from automations.taxonomy import FALLBACK_TIER
 from bot.settings import Settings
 
 __all__ = [
@@ -42,7 +44,6 @@ TARGET = "intercom"
 CONVERSATION_PREFIX = "intercom:"
 TAG_PREFIX = "autopilot:"
 FEEDBACK_PROMPT = "Did that help?"
-FALLBACK_TIER = "t1"
 CONFIRMED_REASON = "customer_confirmed"  # automations.pipeline's reason for "Glad that helped!"
 
 
@@ -151,7 +152,7 @@ def plan_actions(decision: Decision, settings: Settings, *, silenced: bool) -> l
     # last one is decided_at, so none of them is due later than the decision itself
     return [
         OutboxAction(
-            key=f"intercom:{decision.contact_id}:{suffix}",
+            key=OutboxKeys.intercom(decision.contact_id, suffix),
             target=TARGET,
             kind=payload.kind,
             payload=payload.to_json(),

@@ -104,8 +104,9 @@ async def fetch_published(client: AsyncIntercom, *, per_page: int = PER_PAGE) ->
     """Every article with ``state == "published"`` (Articles API, all pages; SDK retries off, ours bounded)."""
     found: dict[str, HelpCenterArticle] = {}
     for page in range(1, MAX_PAGES + 1):
-        pager: Any = await _with_retries(partial(client.articles.list, page=page, per_page=per_page,
-                                                 request_options=NO_SDK_RETRIES))  # fmt: skip
+        pager: Any = await _with_retries(
+            partial(client.articles.list, page=page, per_page=per_page, request_options=NO_SDK_RETRIES)
+        )
         items = list(pager.items or [])
         for item in items:
             if str(item.state) == "published":

@@ -23,7 +23,7 @@ from intercom.core.request_options import RequestOptions
 from automations.delivery import PermanentFailure, RetryLater
 from automations.queues import OutboxAction
 from bot.intercom.actions import IntercomPayload
-from bot.settings import Settings
+from bot.settings import SettingError, Settings
 
 __all__ = ["API_VERSION", "NO_SDK_RETRIES", "IntercomSender", "delivery_error", "intercom_client", "retry_after"]
 
@@ -35,7 +35,7 @@ _RETRYABLE_4XX = frozenset({401, 408, 409, 425, 429})
 def intercom_client(settings: Settings, *, timeout_s: float | None = None) -> tuple[AsyncIntercom, httpx.AsyncClient]:
     """An ``AsyncIntercom`` at ``INTERCOM_BASE_URL`` pinned to API 2.14, and the httpx client to close after use."""
     if not settings.intercom_access_token:
-        raise ValueError("INTERCOM_ACCESS_TOKEN is not set")
+        raise SettingError("INTERCOM_ACCESS_TOKEN", "is not set")
     timeout = timeout_s if timeout_s is not None else settings.intercom_timeout_s
     http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
     client = AsyncIntercom(
@@ -111,7 +111,7 @@ class IntercomSender:
     def from_settings(cls, settings: Settings, *, timeout_s: float | None = None) -> IntercomSender:
         """A sender at ``INTERCOM_BASE_URL`` acting as ``INTERCOM_BOT_ADMIN_ID`` (both token and admin required)."""
         if not settings.intercom_bot_admin_id:
-            raise ValueError("INTERCOM_BOT_ADMIN_ID is not set")
+            raise SettingError("INTERCOM_BOT_ADMIN_ID", "is not set (the admin the bot replies as)")
         client, http = intercom_client(settings, timeout_s=timeout_s)
         return cls(client, admin_id=settings.intercom_bot_admin_id, http=http)
 
@@ -144,9 +144,10 @@ class IntercomSender:
         conversations, conversation_id = self._client.conversations, payload.conversation_id
         if payload.kind in ("reply", "note") and payload.body:
             request = AdminReplyConversationRequest(
-                message_type="comment" if payload.kind == "reply" else "note", admin_id=self._admin_id,
+                message_type="comment" if payload.kind == "reply" else "note",
+                admin_id=self._admin_id,
                 body=payload.body,
-            )  # fmt: skip
+            )
             conversation = await conversations.reply(conversation_id, request=request, request_options=NO_SDK_RETRIES)
             return f"conversation:{conversation.id}"
         if payload.kind == "assign" and payload.team_id:

@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.models.blocks import Block
 
+from automations.effects import OutboxKeys
 from automations.models import Channel, Contact, Feedback
 from automations.queues import InboxItem, OutboxAction
 from automations.redaction import Redactor
-from bot.service import Context
+from bot.context import Context
 from bot.slack.blocks import FEEDBACK_BLOCK, HELPFUL_ACTION, NOT_HELPFUL_ACTION, answer_message, check_blocks
 from bot.slack.blocks import context as context_line
 
@@ -135,10 +136,11 @@ def register_agents(app: AsyncApp, service: Context) -> None:
         payload = {
             "channel": container.get("channel_id") or body["channel"]["id"],
             "ts": container.get("message_ts") or body["message"]["ts"],
-            "text": (body.get("message") or {}).get("text") or "Answer", "blocks": list(blocks),
-        }  # fmt: skip
+            "text": (body.get("message") or {}).get("text") or "Answer",
+            "blocks": list(blocks),
+        }
         action = OutboxAction(
-            key=f"slack:feedback:{contact_id}:{user}", target="slack", kind="update_message",
+            key=OutboxKeys.slack_feedback(contact_id, user), target="slack", kind="update_message",
             payload=json.dumps(payload), created_at=now,
         )  # fmt: skip
         await service.outbox.enqueue([action])
@@ -158,22 +160,17 @@ class SlackItemHandler:
         service = self._service
         question = AgentQuestion.model_validate_json(item.payload)
         contact_id = f"slack:{question.event_id}"
-        text = question.text
-        state = await service.conversations.get(question.conversation_id)
-        if state is not None and state.last_contact_id and state.last_contact_id != contact_id:
-            earlier = await service.core.store.get_decision(state.last_contact_id)
-            if earlier is not None:
-                text = f"{earlier.text[-CONTEXT_CHARS:]}\n{question.text}"
+        flow = service.flow
+        text = await flow.with_thread_context(question.conversation_id, contact_id, question.text, chars=CONTEXT_CHARS)
         contact = Contact(
             id=contact_id, text=text, channel=Channel.AGENT, received_at=item.received_at,
             conversation_id=question.conversation_id, source="slack",
         )  # fmt: skip
         decision = await service.core.pipeline.handle(contact)
-        await service.conversations.set_last_contact(question.conversation_id, contact_id, at=service.clock.now())
         message = answer_message(decision)
         payload = {"channel": question.channel, "thread_ts": question.thread_ts, **message.to_json()}
         action = OutboxAction(
-            key=f"slack:answer:{question.event_id}", target="slack", kind="post_message",
+            key=OutboxKeys.slack_answer(question.event_id), target="slack", kind="post_message",
             payload=json.dumps(payload), created_at=service.clock.now(),
         )  # fmt: skip
-        await service.outbox.enqueue([action])
+        await flow.answered(question.conversation_id, contact_id, decision, action)

@@ -13,6 +13,7 @@ import json
 import re
 
 from automations.alerts import Alert
+from automations.effects import OutboxKeys
 from automations.ports import Clock
 from automations.queues import Outbox, OutboxAction
 from bot.slack.blocks import alert_message
@@ -32,7 +33,7 @@ def alert_action(alert: Alert, *, clock: Clock) -> OutboxAction:
         payload["filename"] = re.sub(r"[^A-Za-z0-9_.-]+", "-", alert.key).strip("-")[:80] + ".png"
         payload["text"] = f"*{alert.title}*\n{alert.text}"
     return OutboxAction(
-        key=f"slack:alert:{alert.key}", target="slack", kind="post_alert", payload=json.dumps(payload),
+        key=OutboxKeys.slack_alert(alert.key), target="slack", kind="post_alert", payload=json.dumps(payload),
         created_at=clock.now(),
     )  # fmt: skip
 

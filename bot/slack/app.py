@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.service import Context
+from bot.context import Context
 from bot.settings import Settings
 from bot.slack.agents import register_agents
 from bot.slack.cx import Managers, register_cx
@@ -42,9 +42,11 @@ def web_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: ``SLACK_API_URL`` as base URL; connection errors and 429s (``Retry-After``) retried
     once by slack_sdk before the outbox's own backoff takes over."""
     return AsyncWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=15,
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
         retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
-    )  # fmt: skip
+    )
 
 
 def build_bolt_app(service: Context, client: AsyncWebClient) -> AsyncApp:

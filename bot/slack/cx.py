@@ -26,7 +26,7 @@ from automations.reports.periods import Period, parse_period
 from automations.reports.sla import sla_nearest_breach
 from automations.reports.staffing import erlang_c_agents
 from automations.reports.trends import driver_trends
-from bot.service import Context
+from bot.context import Context
 from bot.slack.blocks import check_blocks
 from bot.slack.dashboards import (
     drivers_blocks,
@@ -87,11 +87,12 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
     """The ``/cx`` command: ack (authorise, validate) then compute in a lazy listener."""
     settings = service.settings
     costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
-    engine = service.core.store.engine
+    reports = service.core.reports
 
     def period_of(sub: str, arg: str | None) -> Period | None:
-        return parse_period(arg or "7d", service.clock.now(), tz=settings.report_timezone) if sub in WITH_PERIOD \
-            else None  # fmt: skip
+        return (
+            parse_period(arg or "7d", service.clock.now(), tz=settings.report_timezone) if sub in WITH_PERIOD else None
+        )
 
     async def ack_cx(ack: AsyncAck, command: dict[str, Any]) -> None:
         if not await managers.allows(command["user_id"]):
@@ -111,24 +112,26 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
     async def compute(sub: str, period: Period | None, user: str, client: AsyncWebClient) -> list[Block]:
         now = service.clock.now()
         if sub == "metrics" and period is not None:
-            return metrics_blocks(await compute_metrics(engine, period, now=now, costs=costs))
+            return metrics_blocks(await compute_metrics(reports, period, now=now, costs=costs))
         if sub == "drivers" and period is not None:
-            return drivers_blocks(await driver_trends(engine, period, now=now, costs=costs), label=period.label)
+            return drivers_blocks(await driver_trends(reports, period, now=now, costs=costs), label=period.label)
         if sub == "sla":
-            return sla_blocks(await sla_nearest_breach(engine, now, limit=10))
+            return sla_blocks(await sla_nearest_breach(reports, now, limit=10))
         if sub == "report" and period is not None:
-            report = await build_report(engine, period, now=now, costs=costs)
+            report = await build_report(reports, period, now=now, costs=costs)
             from bot.charts import render_chart  # matplotlib: imported only when a chart is drawn
 
             png = await asyncio.to_thread(render_chart, report)
             dm = (await client.conversations_open(users=user))["channel"]["id"]
             await client.files_upload_v2(
-                channel=dm, file=png, filename=f"support-report-{period.label}.png",
-                title=f"Support report: {period.describe()}", initial_comment=report.headlines()[0] if
-                report.headlines() else None,
-            )  # fmt: skip
+                channel=dm,
+                file=png,
+                filename=f"support-report-{period.label}.png",
+                title=f"Support report: {period.describe()}",
+                initial_comment=report.headlines()[0] if report.headlines() else None,
+            )
             return report_blocks(report)
-        forecast = await forecast_week(engine, now, weeks=4, tz=settings.report_timezone)
+        forecast = await forecast_week(reports, now, weeks=4, tz=settings.report_timezone)
         plans = plan_shifts(forecast, aht_seconds=settings.aht_seconds)
         hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         slot = int((hour - forecast.hours[0].start).total_seconds() // 3600) % len(forecast.hours)

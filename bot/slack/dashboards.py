@@ -14,10 +14,10 @@ from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
 from automations.reports.forecast import ShiftPlan
 from automations.reports.metrics import Metrics
-from automations.reports.narrative import Report, duration, pct, render_markdown
-from automations.reports.sla import SlaDeadline
+from automations.reports.narrative import Report, duration, pct, render_markdown, signed_change
 from automations.reports.staffing import StaffingResult
 from automations.reports.trends import DriverTrend
+from automations.reports.values import SlaDeadline
 from bot.slack.blocks import SECTION_TEXT, context, fields, header, section, slack_date
 
 __all__ = [
@@ -44,12 +44,6 @@ HELP = (
 
 def _money(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
-
-
-def _signed(value: float | None, *, points: bool = False) -> str:
-    if value is None:
-        return "new"
-    return f"{100 * value:+.1f} pts" if points else f"{100 * value:+.0f}%"
 
 
 def help_blocks() -> list[Block]:
@@ -86,8 +80,9 @@ def drivers_blocks(trends: Sequence[DriverTrend], *, label: str) -> list[Block]:
     if not trends:
         return [header(f"Contact drivers: {label}"), section("No contacts in this period or the one before.")]
     lines = [
-        f"*{t.key}* ({t.group}): {t.contacts:,} contacts ({_signed(t.volume_change)} vs {t.previous_contacts:,}), "
-        f"deflection {pct(t.deflection_rate)} ({_signed(t.deflection_change, points=True)})"
+        f"*{t.key}* ({t.group}): {t.contacts:,} contacts "
+        f"({signed_change(t.volume_change)} vs {t.previous_contacts:,}), "
+        f"deflection {pct(t.deflection_rate)} ({signed_change(t.deflection_change, points=True)})"
         for t in trends
     ]
     return [header(f"Contact drivers: {label}"), section("\n".join(f"• {line}" for line in lines)),

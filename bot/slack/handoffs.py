@@ -15,12 +15,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from automations.conversations import AgentEvent, AgentEventKind, Conversations
+from automations.effects import HandoffEffect, OutboxKeys
 from automations.models import Action, Channel, Decision
 from automations.ports import Clock, EventStore
 from automations.queues import Outbox, OutboxAction
-from bot.service import HandoffEffect
+from automations.taxonomy import FALLBACK_TIER
 from bot.slack.blocks import CLAIM_ACTION, claimed_message, handoff_message
-from bot.slack.sender import HANDOFF_KEY
 
 __all__ = ["handoff_effect", "register_claims"]
 
@@ -35,14 +35,14 @@ def handoff_effect(tier_channels: dict[str, str], *, app_id: str | None, clock: 
             return []
         if decision.channel is not Channel.CUSTOMER:
             return []  # an agent's own unanswered question is answered in their thread, not escalated
-        channel = tier_channels.get(decision.tier) or tier_channels.get("t1")
+        channel = tier_channels.get(decision.tier) or tier_channels.get(FALLBACK_TIER)
         if channel is None:
             log.warning("no Slack channel for tier %s: hand-off %s not posted", decision.tier, decision.contact_id)
             return []
         message = handoff_message(decision, app_id=app_id)
         payload = {"channel": channel, "tier": decision.tier, "contact_id": decision.contact_id, **message.to_json()}
         action = OutboxAction(
-            key=HANDOFF_KEY.format(contact_id=decision.contact_id), target="slack", kind="post_handoff",
+            key=OutboxKeys.slack_handoff(decision.contact_id), target="slack", kind="post_handoff",
             payload=json.dumps(payload), created_at=clock.now(),
         )  # fmt: skip
         return [action]
@@ -63,13 +63,15 @@ def register_claims(
         contact_id = body["actions"][0]["value"]
         decision = await store.get_decision(contact_id)
         if decision is None or decision.handoff is None:
-            await respond(text="I can't find that hand-off any more.", response_type="ephemeral",
-                          replace_original=False)  # fmt: skip
+            await respond(
+                text="I can't find that hand-off any more.", response_type="ephemeral", replace_original=False
+            )
             return
         earlier = [e for e in await conversations.agent_events(contact_id) if e.kind is AgentEventKind.CLAIMED]
         if earlier:
-            await respond(text=f"Already claimed by <@{earlier[0].actor}>.", response_type="ephemeral",
-                          replace_original=False)  # fmt: skip
+            await respond(
+                text=f"Already claimed by <@{earlier[0].actor}>.", response_type="ephemeral", replace_original=False
+            )
             return
         now = clock.now()
         await conversations.record_agent_event(AgentEvent(contact_id, AgentEventKind.CLAIMED, now, actor=user))
@@ -78,7 +80,7 @@ def register_claims(
         ts = container.get("message_ts") or body["message"]["ts"]
         message = claimed_message(decision, app_id=app_id, user_id=user, at=now)
         action = OutboxAction(
-            key=f"slack:claim:{contact_id}", target="slack", kind="update_message",
+            key=OutboxKeys.slack_claim(contact_id), target="slack", kind="update_message",
             payload=json.dumps({"channel": channel, "ts": ts, **message.to_json()}), created_at=now,
         )  # fmt: skip
         await outbox.enqueue([action])

@@ -14,7 +14,7 @@ from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.periods import parse_period
 from automations.reports.sla import sla_nearest_breach
 from automations.reports.trends import driver_trends
-from bot.service import Context
+from bot.context import Context
 from bot.slack.blocks import context, header, section
 from bot.slack.cx import Managers
 from bot.slack.dashboards import drivers_blocks, metrics_blocks, sla_blocks
@@ -30,12 +30,12 @@ AGENT_HOME = (
 
 async def dashboard_blocks(service: Context) -> list[Block]:
     """The managers' 7-day dashboard."""
-    settings, now, engine = service.settings, service.clock.now(), service.core.store.engine
+    settings, now, reports = service.settings, service.clock.now(), service.core.reports
     period = parse_period("7d", now, tz=settings.report_timezone)
     costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
-    metrics = await compute_metrics(engine, period, now=now, costs=costs)
-    trends = await driver_trends(engine, period, now=now, costs=costs, limit=5)
-    deadlines = await sla_nearest_breach(engine, now, limit=5)
+    metrics = await compute_metrics(reports, period, now=now, costs=costs)
+    trends = await driver_trends(reports, period, now=now, costs=costs, limit=5)
+    deadlines = await sla_nearest_breach(reports, now, limit=5)
     return [
         *metrics_blocks(metrics, title="Support: the last 7 days"),
         DividerBlock(),

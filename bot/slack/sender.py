@@ -20,13 +20,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from automations.delivery import PermanentFailure, RetryLater
+from automations.effects import OutboxKeys
 from automations.queues import ItemStatus, OutboxAction
+from automations.taxonomy import FALLBACK_TIER
 
-__all__ = ["HANDOFF_KEY", "SlackSender", "classify_error"]
+__all__ = ["SlackSender", "classify_error"]
 
 log = logging.getLogger("autopilot.slack")
 
-HANDOFF_KEY = "slack:handoff:{contact_id}"
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "invalid_auth",
      "not_authed", "account_inactive", "token_revoked", "team_added_to_org"}
@@ -86,8 +87,9 @@ def classify_error(exc: Exception) -> Exception:
 class SlackSender:
     """Performs ``slack`` outbox actions with an :class:`AsyncWebClient`."""
 
-    def __init__(self, client: AsyncWebClient, outbox: ResultLookup, *, tier_channels: dict[str, str],
-                 digest_channel: str | None) -> None:  # fmt: skip
+    def __init__(
+        self, client: AsyncWebClient, outbox: ResultLookup, *, tier_channels: dict[str, str], digest_channel: str | None
+    ) -> None:
         """``tier_channels`` and ``digest_channel`` place alerts that have no hand-off thread."""
         self._client, self._outbox = client, outbox
         self._tiers, self._digest = tier_channels, digest_channel
@@ -120,7 +122,7 @@ class SlackSender:
         """Channel and thread of an alert: the hand-off's thread when it was posted, else the tier/digest channel."""
         contact_id = payload.get("thread_of")
         if contact_id:
-            key = HANDOFF_KEY.format(contact_id=contact_id)
+            key = OutboxKeys.slack_handoff(contact_id)
             posted = await self._outbox.get(key)
             if posted is not None and posted.status is ItemStatus.PENDING:
                 raise RetryLater(f"hand-off {contact_id} not posted yet", retry_after=5.0)
@@ -129,7 +131,8 @@ class SlackSender:
                 where = json.loads(result)
                 return where["channel"], where["ts"]
         tier = payload.get("tier")
-        channel = (self._tiers.get(tier) if tier else None) or self._digest or (self._tiers.get("t1") if tier else None)
+        fallback = self._tiers.get(FALLBACK_TIER) if tier else None
+        channel = (self._tiers.get(tier) if tier else None) or self._digest or fallback
         if not channel:
             raise PermanentFailure(f"no Slack channel configured for alert tier {tier!r} (set SLACK_DIGEST_CHANNEL)")
         return channel, None

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from bot.service import Context, Parts
+from automations.ports import Clock
+from automations.queues import Outbox
+from bot.context import Context, Parts
+from bot.settings import Settings
 from bot.slack.agents import SlackItemHandler
 from bot.slack.alerts import SlackAlertSink
 from bot.slack.app import build_bolt_app, events_route, socket_mode_runner, web_client
@@ -40,8 +43,8 @@ async def slack_parts(context: Context) -> Parts:
     return parts
 
 
-def slack_alert_sink(context: Context) -> SlackAlertSink | None:
-    """The reports' alert sink on Slack (through the outbox), or ``None`` when Slack is not configured."""
-    if not context.settings.slack_bot_token:
+def slack_alert_sink(settings: Settings, outbox: Outbox, clock: Clock) -> SlackAlertSink | None:
+    """The reports' alert sink on Slack (through the outbox, sent by the workers), or ``None`` without Slack."""
+    if not settings.slack_bot_token:
         return None
-    return SlackAlertSink(context.outbox, context.clock)
+    return SlackAlertSink(outbox, clock)

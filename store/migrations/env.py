@@ -2,7 +2,7 @@
 
 Programmatic runs (:func:`store.migrate.upgrade`) hand over an open synchronous connection in
 ``config.attributes["connection"]`` (obtained from an async engine with ``run_sync``). Command-line runs build an
-async engine from ``sqlalchemy.url`` (or the ``AUTOPILOT_DATABASE_URL`` environment variable) and do the same.
+async engine from ``sqlalchemy.url`` (or the ``DATABASE_URL`` environment variable) and do the same.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    url = os.environ.get("AUTOPILOT_DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("no database URL: set sqlalchemy.url or AUTOPILOT_DATABASE_URL")
+        raise RuntimeError("no database URL: set sqlalchemy.url or DATABASE_URL")
     return normalize_url(url)
 
 

@@ -63,7 +63,7 @@ class FakeSlackApi:
         """Listen on a free local port."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -247,8 +247,9 @@ class SlackDelivery:
         self.client, self.secret, self.fake, self.team_id = client, secret, fake, team_id
         self._n = itertools.count(1)
 
-    async def post(self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None,
-                   timestamp: int | None = None) -> Any:  # fmt: skip
+    async def post(
+        self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None, timestamp: int | None = None
+    ) -> Any:
         """POST a signed body."""
         signed = signed_headers(self.secret, body, timestamp=timestamp)
         return await self.client.post(

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 
 from automations.delivery import Backoff
+from bot.composition import build_web
 from bot.http import create_app
-from bot.service import Service, build_service
+from bot.service import Service
 from bot.settings import Settings
 from bot.slack.wiring import slack_parts
 from tests.fakes.slack_api import FakeSlackApi, SlackDelivery
@@ -64,7 +65,7 @@ async def slack_stack(
     """Build (and by default start) the service with only the Slack adapter plugged in."""
     core = await make_core(settings)
     backoff = Backoff(base_s=0.05, max_s=0.5, max_attempts=8, jitter=0.0)
-    service = await build_service(settings, core=core, parts=[slack_parts], backoff=backoff)
+    service = await build_web(settings, core=core, parts=[slack_parts], backoff=backoff)
     app = create_app(service)
     if start:
         await service.start()

@@ -151,3 +151,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with fresh_database(server) as url:
         yield url
+
+
+@pytest.fixture
+async def store(store_url: str):  # type: ignore[no-untyped-def]
+    """An open SQL event store on an empty database of each backend, closed after the test."""
+    from store import SqlEventStore
+
+    s = await SqlEventStore.open(store_url)
+    try:
+        yield s
+    finally:
+        await s.close()

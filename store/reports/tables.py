@@ -1,8 +1,9 @@
 """Reporting tables and indexes (migration ``0003``): a narrow per-contact fact table for the metrics engine, the
 watermarks that keep it up to date incrementally, and indexes the scheduled jobs need.
 
-Imported at the end of :mod:`store.tables`, so the metadata that Alembic compares with the database
-includes them.
+They extend :data:`store.tables.Base.metadata` (this module imports :mod:`store.tables`, never the reverse);
+the ``store`` package imports this module, so any use of the store, and the metadata that Alembic compares with
+the database, includes them.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.tables import ID_LENGTH, SHORT_LENGTH, Base, DecisionRow
 
-__all__ = ["REPORT_INDEXES", "ReportFactRow", "ReportStateRow"]
+__all__ = ["ReportFactRow", "ReportStateRow"]
 
 _decisions = DecisionRow.__table__
 
-REPORT_INDEXES = (
-    # the SLA job looks for open deadlines by due date every minute
-    Index("ix_decisions_first_response_due", _decisions.c.first_response_due),
-    Index("ix_decisions_resolution_due", _decisions.c.resolution_due),
-)
+# The SLA job looks for open deadlines by due date every minute. An Index on bound columns attaches itself to the table.
+Index("ix_decisions_first_response_due", _decisions.c.first_response_due)
+Index("ix_decisions_resolution_due", _decisions.c.resolution_due)
 
 
 class ReportFactRow(Base):

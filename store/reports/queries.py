@@ -1,47 +1,44 @@
 """The reporting SQL, portable between SQLite and PostgreSQL.
 
-The metrics queries read ``report_facts`` (kept current by :func:`automations.reports.facts.refresh_facts`).
+The metrics queries read ``report_facts`` (kept current by :func:`store.reports.facts.refresh_facts`).
 Every query aggregates in the database and returns a few hundred rows at most, whatever the number of contacts:
-the per-period "cube" (counts by driver, tier, source, action and effective outcome), the CSAT cube, and the
-hand-off timing cube (SLA outcomes plus first-response and resolution-time histograms). Only the arithmetic on
-timestamps differs by dialect (:class:`SqlDialect`).
+the per-period "cube" (counts by driver, tier, source, action and effective outcome), the CSAT cube, the hand-off
+timing cube (SLA outcomes plus first-response and resolution-time histograms) and hourly counts. Only the
+arithmetic on timestamps differs by dialect (:class:`SqlDialect`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
-from store.report_tables import ReportFactRow
+from automations.reports.ports import CsatRow, CubeRow, HourlyCount, TimingRow
+from automations.reports.values import FRT_BUCKET_S, RES_BUCKET_S
+from store.reports.tables import ReportFactRow
 from store.sql import READONLY_OPTION
 from store.tables import Base
 
 __all__ = [
-    "FRT_BUCKET_S",
-    "KB_GAP_REASONS",
     "READONLY_OPTION",
-    "RES_BUCKET_S",
-    "CsatRow",
-    "CubeRow",
     "SqlDialect",
-    "TimingRow",
+    "agent_events",
+    "contacts",
     "csat_cube",
-    "customer_contacts_between",
+    "decisions",
+    "facts",
+    "feedback",
     "hourly_counts",
     "outcome_cube",
+    "outcomes",
     "reader",
     "timing_cube",
 ]
-
-KB_GAP_REASONS = ("low_retrieval_score", "answerer_abstained")
-"""Hand-off reasons that mean "the knowledge base had no good answer"."""
-FRT_BUCKET_S = 60
-RES_BUCKET_S = 900
 
 contacts = Base.metadata.tables["contacts"]
 decisions = Base.metadata.tables["decisions"]
@@ -82,55 +79,8 @@ class SqlDialect:
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
 
 
-@dataclass(frozen=True, slots=True)
-class CubeRow:
-    """Count of customer contacts with one combination of driver, tier, source, action and effective state."""
-
-    category: str
-    group: str
-    tier: str
-    source: str
-    action: str
-    state: str
-    kb_gap: bool
-    count: int
-    latency_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class CsatRow:
-    """CSAT responses on contacts of one driver/tier/source/action."""
-
-    category: str
-    group: str
-    tier: str
-    source: str
-    action: str
-    responses: int
-    total: int
-    satisfied: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimingRow:
-    """One row of the hand-off timing cube: ``metric`` is ``sla`` (a/b = first-response/resolution state),
-    ``frt`` or ``res`` (bucket = duration // bucket width)."""
-
-    metric: str
-    tier: str
-    first: str
-    second: str
-    bucket: int
-    count: int
-    total_s: float
-
-
 def _in_period(period: Period) -> ColumnElement[bool]:
     return and_(facts.c.decided_at >= period.start, facts.c.decided_at < period.end, facts.c.channel == "customer")
-
-
-def _joined() -> Any:
-    return decisions.join(contacts, contacts.c.id == decisions.c.contact_id)
 
 
 async def outcome_cube(
@@ -210,16 +160,11 @@ async def timing_cube(conn: AsyncConnection, period: Period, *, now: datetime) -
     return [TimingRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), float(r[6] or 0.0)) for r in rows]
 
 
-def customer_contacts_between(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Filter for customer contacts decided in ``[start, end)`` (for other reporting modules)."""
-    return and_(decisions.c.decided_at >= start, decisions.c.decided_at < end, contacts.c.channel == "customer")
-
-
 async def hourly_counts(
-    conn: AsyncConnection, windows: list[tuple[datetime, datetime]], *, by_category: bool = False
-) -> list[tuple[str, str, str, int]]:
-    """Customer contacts per UTC hour (``YYYY-MM-DD HH``) in any of ``windows``, as ``(hour, key, action, n)``
-    rows; ``key`` is the category when ``by_category``, else ``""``."""
+    conn: AsyncConnection, windows: Sequence[tuple[datetime, datetime]], *, by_category: bool = False
+) -> list[HourlyCount]:
+    """Customer contacts per UTC hour in any of ``windows``, by action (and category when ``by_category``;
+    else the key is ``""``)."""
     if not windows:
         return []
     sql = SqlDialect(conn.dialect.name)
@@ -231,4 +176,7 @@ async def hourly_counts(
         .where(where, facts.c.channel == "customer")
         .group_by(hour, key, facts.c.action)
     )
-    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in (await conn.execute(query)).all()]
+    return [
+        HourlyCount(datetime.strptime(str(r[0]), "%Y-%m-%d %H").replace(tzinfo=UTC), str(r[1]), str(r[2]), int(r[3]))
+        for r in (await conn.execute(query)).all()
+    ]

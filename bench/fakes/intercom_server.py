@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.plugins.processes import free_port
+from bench.fakes.net import free_port
 
 __all__ = ["FakeIntercom", "Fault", "Recorded"]
 

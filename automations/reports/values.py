@@ -1,22 +1,34 @@
-"""Value types of the reports (slices, SLA, CSAT, costs, durations) and their small arithmetic."""
+"""Value types of the reports (slices, SLA, CSAT, costs, durations, open deadlines) and their small arithmetic."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 __all__ = [
     "DEFAULT_COSTS",
+    "FRT_BUCKET_S",
+    "KB_GAP_REASONS",
+    "RES_BUCKET_S",
     "CostModel",
     "CostSummary",
     "Csat",
     "Durations",
+    "SlaDeadline",
     "Slice",
     "TierSla",
     "histogram_durations",
     "ratio",
 ]
+
+KB_GAP_REASONS = ("low_retrieval_score", "answerer_abstained")
+"""Hand-off reasons that mean "the knowledge base had no good answer"."""
+FRT_BUCKET_S = 60
+"""Width in seconds of the first-response-time histogram buckets."""
+RES_BUCKET_S = 900
+"""Width in seconds of the resolution-time histogram buckets."""
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -184,3 +196,35 @@ class CostSummary:
     total: float
     resolutions: int
     per_resolution: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaDeadline:
+    """One open deadline (``kind`` ``first_response`` or ``resolution``) of a hand-off, seen at ``now``."""
+
+    contact_id: str
+    tier: str
+    category: str
+    kind: str
+    decided_at: datetime
+    due: datetime
+    now: datetime
+
+    @property
+    def remaining_s(self) -> float:
+        """Seconds left (negative once breached)."""
+        return (self.due - self.now).total_seconds()
+
+    @property
+    def elapsed_fraction(self) -> float:
+        """Share of the SLA window used up (1.0 = breached)."""
+        window = (self.due - self.decided_at).total_seconds()
+        return 1.0 if window <= 0 else (self.now - self.decided_at).total_seconds() / window
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe view."""
+        return {
+            "contact_id": self.contact_id, "tier": self.tier, "category": self.category, "kind": self.kind,
+            "decided_at": self.decided_at.isoformat(), "due": self.due.isoformat(),
+            "remaining_s": self.remaining_s, "elapsed_fraction": self.elapsed_fraction,
+        }  # fmt: skip

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Select, case, delete, func, insert, select, text, union
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from automations.reports.queries import KB_GAP_REASONS, agent_events, contacts, decisions, feedback, outcomes
-from store.report_tables import ReportFactRow, ReportStateRow
+from automations.reports.values import KB_GAP_REASONS
+from store.reports.queries import agent_events, contacts, decisions, feedback, outcomes
+from store.reports.tables import ReportFactRow, ReportStateRow
 from store.tables import Base
 
 __all__ = ["FULL_REBUILD_AT", "PG_LAG", "facts", "refresh_facts"]

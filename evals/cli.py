@@ -1,0 +1,141 @@
+"""``autopilot eval``: the evaluations, a typer app the product's CLI finds through the ``autopilot.commands`` entry
+point (``pyproject.toml``), so that no product module imports ``evals``.
+
+``banking77`` trains on Banking77 and scores the shipped model, ``safety`` scores the pipeline on an adversarial set,
+``answers`` calibrates the LLM answerer's grounding check. Configuration errors print one line and exit 2 (the
+``autopilot`` group handles them for every command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Evaluations and benchmarks.", no_args_is_help=True)
+console = Console(width=None if sys.stdout.isatty() else 160)  # readable tables in logs and pipes
+REPORTS = Path("evals/reports")
+
+
+@app.command("banking77")
+def eval_banking77(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for banking77.json and banking77.md.")] = REPORTS,
+    data: Annotated[Path | None, typer.Option(help="Banking77 folder.")] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Quick guard against evals/reports/banking77-fast.json.")
+    ] = False,
+) -> None:
+    """Train on Banking77 train (validation held out), score test, and score the shipped out-of-box model; exits 1
+    when accuracy or coverage falls more than 0.5 point below the committed figures."""
+    from evals.banking77 import fast_guard, run_banking77
+
+    if fast:
+        raise typer.Exit(asyncio.run(fast_guard()))
+
+    report = asyncio.run(run_banking77(Settings(), data=data, out=out))
+    if as_json:
+        console.print_json(json.dumps(report))
+
+
+@app.command("safety")
+def eval_safety(
+    dataset: Annotated[Path | None, typer.Option(help="Adversarial JSONL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Score the decision pipeline on the adversarial safety set (held-out by default)."""
+    from evals.safety import run_safety
+
+    report = asyncio.run(run_safety(Settings(), dataset))
+    if as_json:
+        console.print_json(json.dumps(report))
+
+
+def _table(result: dict[str, object]) -> Table:
+    table = Table(title="Grounding check (rejected = positive class)")
+    for column in ("set", "items", "rejection precision", "rejection recall", "accepted precision", "grounded kept"):
+        table.add_column(column)
+    for name in ("dev", "test"):
+        r = result[name]
+        assert isinstance(r, dict)
+        table.add_row(
+            name, *(str(r[k]) for k in ("items", "rejection_precision", "rejection_recall", "accepted_precision",
+                                        "grounded_accepted"))
+        )  # fmt: skip
+    return table
+
+
+@app.command("answers")
+def eval_answers(
+    dev: Annotated[Path | None, typer.Option(help="Labelled calibration set [default: grounding_dev.jsonl].")] = None,
+    test: Annotated[Path | None, typer.Option(help="Labelled report set [default: grounding_test.jsonl].")] = None,
+    target: Annotated[float, typer.Option(help="Accepted-draft precision the calibration must reach.")] = 0.98,
+    limit: Annotated[int, typer.Option(help="Questions answered live when a model is configured.")] = 40,
+    save_policy: Annotated[bool, typer.Option(help="Write the calibrated policy used by the answerer.")] = True,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = REPORTS,
+    name: Annotated[str, typer.Option(help="Report file name, without extension.")] = "answers",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Calibrate the grounding check on dev, report it on test, and measure the LLM answerer when one is set."""
+    from bot.composition import make_embedder
+    from bot.llm import DEFAULT_POLICY
+    from evals.answers import DATA, run_answers
+
+    settings = Settings()
+    result = asyncio.run(
+        run_answers(
+            settings,
+            make_embedder(settings),
+            dev=dev or DATA / "grounding_dev.jsonl",
+            test=test or DATA / "grounding_test.jsonl",
+            target=target,
+            write_policy=DEFAULT_POLICY if save_policy else None,
+            live_limit=limit,
+            out=out,
+            name=name,
+        )
+    )
+    if as_json:
+        console.print_json(json.dumps(result))
+        return
+    console.print(_table(result))
+    console.print(f"policy: {result['policy']}")
+    console.print(f"live: {json.dumps(result['live'])}")
+    console.print(f"reports: {out / name}.md, {out / name}.json")
+
+
+@app.command("pii")
+def eval_pii(
+    corpus: Annotated[
+        Path | None, typer.Option(help="PII corpus JSONL [default: evals/data/pii_corpus.jsonl].")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N messages.")] = None,
+    out: Annotated[Path, typer.Option(help="Where pii.json is written.")] = REPORTS,
+) -> None:
+    """Run the PII corpus through the real service (signed webhooks → inbox → pipeline → outbox) on a scratch
+    database, then count raw values left in the database and the logs, by type; exits 1 when any is left."""
+    from evals.pii import CORPUS, run_pii
+
+    result = asyncio.run(run_pii(Settings(), corpus or CORPUS, limit=limit))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pii.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table = Table(title=f"Raw PII after a full pipeline run ({result['messages']} messages)")
+    for col in ("type", "values", "raw in database", "raw in logs"):
+        table.add_column(col, justify="left" if col == "type" else "right")
+    for kind, row in result["by_type"].items():
+        table.add_row(kind, str(row["values"]), str(row["database"]), str(row["logs"]))
+    console.print(table)
+    fp = result["false_redactions_banking77_train"]
+    console.print(f"false redactions on Banking77 train: {fp['changed']}/{fp['questions']} ({fp['rate']:.2%})")
+    console.print(f"report: {out / 'pii.json'}")
+    raise typer.Exit(1 if result["raw_in_database"] or result["raw_in_logs"] else 0)

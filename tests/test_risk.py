@@ -1,0 +1,170 @@
+"""The learned risk layer: loading the shipped head, scoring, per-kind thresholds, the classifier carrying its
+findings on the same embedding, and the safety gate routing them to each kind's team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from automations.answering import ExtractiveAnswerer
+from automations.classifier import EmbeddingClassifier, LinearHead
+from automations.fakes import (
+    FixedClassifier,
+    HashEmbedder,
+    InMemoryEventStore,
+    InMemoryIndex,
+    RecordingNotifier,
+    SettableClock,
+)
+from automations.models import Action, Classification, Contact
+from automations.pipeline import Pipeline, Policy
+from automations.risk import DEFAULT_RISK, KIND_CATEGORY, ORDINARY, RISK_KINDS, RiskHead, fired_kinds, load_risk
+from tests.test_pipeline import DELIVERY, SAFETY, TAXONOMY
+
+LABELS = (ORDINARY, "fraud", "legal")
+
+
+def tiny_head(dimension: int = 4) -> RiskHead:
+    """Input 0 means ordinary, 1 fraud, 2 legal (a single linear layer)."""
+    weights = np.zeros((dimension, 3), dtype=np.float32)
+    weights[0, 0] = weights[1, 1] = weights[2, 2] = 6.0
+    return RiskHead(LABELS, ((weights, np.zeros(3, dtype=np.float32)),), {"fraud": 0.5, "legal": 0.9})
+
+
+def unit(i: int, dimension: int = 4) -> np.ndarray:
+    x = np.zeros((1, dimension), dtype=np.float32)
+    x[0, i] = 1.0
+    return x
+
+
+def test_the_shipped_head_loads_with_a_threshold_per_kind_and_its_figures() -> None:
+    head = RiskHead.load()
+    assert head.labels == (ORDINARY, *RISK_KINDS)
+    assert head.dimension == 384
+    assert set(head.thresholds) == set(RISK_KINDS)
+    assert all(0.0 < t < 1.0 for t in head.thresholds.values())
+    figures = head.info["out_of_fold"]
+    assert figures["any_kind"]["ordinary_false_positive_rate"] <= 0.01
+    assert {k: figures[k]["threshold"] for k in RISK_KINDS} == pytest.approx(head.thresholds, abs=1e-4)
+    assert set(KIND_CATEGORY) == set(RISK_KINDS)
+
+
+def test_probabilities_sum_to_one_and_a_kind_fires_at_its_threshold() -> None:
+    head = tiny_head()
+    probs = head.probabilities(np.vstack([unit(0), unit(1), unit(2)]))
+    assert probs.shape == (3, 3)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert head.fired(unit(0)) == [()]
+    ((kind, p),) = head.fired(unit(1))[0]
+    assert kind == "fraud" and p > 0.5
+    assert head.fired(unit(2))[0][0][0] == "legal"  # 0.99 clears legal's stricter 0.9
+
+
+def test_a_kind_below_its_own_threshold_does_not_fire() -> None:
+    probs = np.array([[0.6, 0.6], [0.4, 0.95]])
+    assert fired_kinds(probs, ("fraud", "legal"), {"fraud": 0.5, "legal": 0.9}) == [
+        (("fraud", 0.6),),
+        (("legal", 0.95),),
+    ]
+    both = fired_kinds(np.array([[0.7, 0.95]]), ("fraud", "legal"), {"fraud": 0.5, "legal": 0.9})[0]
+    assert [k for k, _ in both] == ["fraud", "legal"]  # strongest relative to its own threshold first
+
+
+def test_a_head_round_trips_through_its_files(tmp_path: Path) -> None:
+    head = tiny_head()
+    loaded = RiskHead.load(head.save(tmp_path / "risk"))
+    assert loaded.labels == head.labels and loaded.thresholds == head.thresholds
+    x = np.vstack([unit(1), unit(2)])
+    assert np.allclose(loaded.probabilities(x), head.probabilities(x))
+
+
+@pytest.mark.parametrize(
+    ("labels", "thresholds", "message"),
+    [
+        (("fraud", ORDINARY, "legal"), {"fraud": 0.5, "legal": 0.5}, "first label"),
+        ((ORDINARY, "fraud", "gossip"), {"fraud": 0.5, "gossip": 0.5}, "unknown risk kinds"),
+        (LABELS, {"fraud": 0.5}, "one threshold per kind"),
+    ],
+)
+def test_a_malformed_head_is_refused(labels: tuple[str, ...], thresholds: dict[str, float], message: str) -> None:
+    layer = (np.zeros((4, 3), dtype=np.float32), np.zeros(3, dtype=np.float32))
+    with pytest.raises(ValueError, match=message):
+        RiskHead(labels, (layer,), thresholds)
+
+
+async def test_the_classifier_scores_risk_on_the_vector_it_already_has() -> None:
+    embedder = HashEmbedder(dimension=64)
+    vectors = await embedder.embed(["someone emptied my account"])
+    weights = np.zeros((64, 3), dtype=np.float32)
+    weights[:, 1] = vectors[0] * 20.0  # this message reads as fraud
+    head = LinearHead(labels=("a", "b"), weights=np.zeros((64, 2), dtype=np.float32), bias=np.zeros(2, np.float32))
+    risk = RiskHead(LABELS, ((weights, np.zeros(3, dtype=np.float32)),), {"fraud": 0.5, "legal": 0.5})
+    classifier = EmbeddingClassifier(embedder, head, risk=risk)
+    found, other = await classifier.classify(["someone emptied my account", "card arrival"])
+    assert [k for k, _ in found.risk] == ["fraud"] and other.risk == ()
+    packaged = EmbeddingClassifier(embedder, head, risk=load_risk())  # 384 wide: skipped for 64-wide vectors
+    assert packaged.risk is not None and (await packaged.classify(["anything"]))[0].risk == ()
+    assert EmbeddingClassifier(embedder, head).risk is None
+
+
+# --- the safety gate and the pipeline --------------------------------------------------------------------------
+
+
+def seen(*risk: tuple[str, float], category: str = "card_arrival", confidence: float = 0.95) -> Classification:
+    return Classification(category, confidence, ((category, confidence),), risk)
+
+
+@pytest.mark.parametrize(
+    ("kind", "category"),
+    [
+        ("fraud", "suspected_fraud"), ("identity_change", "identity_data_change"), ("legal", "legal_request"),
+        ("regulatory", "regulatory_complaint"), ("aml", "aml_compliance"), ("privacy", "data_privacy_request"),
+        ("error_notice", "suspected_fraud"),
+    ],
+)  # fmt: skip
+def test_a_kind_that_fires_picks_its_category(kind: str, category: str) -> None:
+    verdict = SAFETY.check("a question in words no pattern knows", seen((kind, 0.9)))
+    assert verdict.category == category
+    assert verdict.reasons == (f"risk:{kind}:0.90",) and "learned risk layer" in verdict.note
+
+
+def test_an_error_notice_at_the_cash_machine_goes_to_payments() -> None:
+    verdict = SAFETY.check("the cash machine kept my 200", seen(("error_notice", 0.9)))
+    assert verdict.category == "wrong_amount_of_cash_received"
+    assert TAXONOMY.category(verdict.category).tier == "payments"
+    by_classifier = SAFETY.check(
+        "it kept my 200", seen(("error_notice", 0.9), category="wrong_amount_of_cash_received")
+    )
+    assert by_classifier.category == "wrong_amount_of_cash_received"
+    not_mine = SAFETY.check("a cash machine withdrawal I didn't make", seen(("error_notice", 0.9)))
+    assert not_mine.category == "suspected_fraud"
+
+
+def test_the_risk_layer_never_routes_instructions_nor_overrides_a_request_for_a_person() -> None:
+    assert SAFETY.check("words no pattern knows", seen(("legal", 0.9)), injection=True).category is None
+    assert SAFETY.check("can I talk to a human please", seen(("fraud", 0.9))).category == "human_request"
+
+
+def risky_pipeline(risk: dict[str, tuple[str, float]]) -> Pipeline:
+    """A pipeline whose classifier is sure every card question is about card arrival, with risk findings."""
+    return Pipeline(
+        taxonomy=TAXONOMY, classifier=FixedClassifier({"card": ("card_arrival", 0.99)}, risk=risk),
+        index=InMemoryIndex((DELIVERY,)), answerer=ExtractiveAnswerer(), store=InMemoryEventStore(),
+        notifier=RecordingNotifier(), clock=SettableClock(), policy=Policy(confidence=0.5, retrieval=0.05),
+        safety=SAFETY,
+    )  # fmt: skip
+
+
+async def test_a_protected_kind_beats_a_confident_faq_answer() -> None:
+    pipeline = risky_pipeline({"quietly": ("fraud", 0.8)})
+    answered = await pipeline.handle(Contact("r0", "Where is my card? It has not come yet"))
+    assert answered.action is Action.ANSWER
+    decision = await pipeline.handle(Contact("r1", "Where is my card? Money quietly leaves the account."))
+    assert (decision.action, decision.tier, decision.reason) == (Action.HANDOFF, "fraud", "safety:suspected_fraud")
+    assert decision.handoff is not None and decision.handoff.summary.startswith("Why a person: learned risk layer")
+
+
+def test_the_packaged_head_is_where_the_resources_say() -> None:
+    assert (DEFAULT_RISK / "head.npz").is_file() and (DEFAULT_RISK / "risk.json").is_file()
