@@ -21,6 +21,7 @@ from automations.ports import Clock
 from automations.queues import Inbox, InboxItem, Outbox, OutboxAction
 
 __all__ = [
+    "STOP_GRACE_S",
     "Backoff",
     "InboxProcessor",
     "ItemHandler",
@@ -30,6 +31,8 @@ __all__ = [
     "Sender",
 ]
 
+STOP_GRACE_S = 4.0
+"""How long a stopping process lets its workers finish the items in hand (a shutdown completes within 5 s)."""
 log = logging.getLogger("autopilot.delivery")
 
 

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
 
-from automations.reports.narrative import build_report, render_markdown
+from automations.reports.markdown import render_markdown
+from automations.reports.narrative import build_report
 from automations.reports.periods import parse_period
 from automations.taxonomy import load_taxonomy
 from bot.history import TABLES, WEEKDAY, bulk_history, load_texts

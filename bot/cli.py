@@ -45,11 +45,24 @@ def _progress(console_: Console) -> Progress:
     )
 
 
+LONG_RUNNING = frozenset({"serve", "worker", "scheduler"})
+
+
 @app.callback()
-def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False) -> None:
+def _setup(
+    ctx: typer.Context, verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False
+) -> None:
+    """Logging: warnings by default; the long-running processes (serve, worker, scheduler) also log their own
+    progress (start-up, readiness, the scheduler's lock, shutdown); ``--verbose`` logs everything at INFO."""
     from automations.redaction import install_log_redaction
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    long_running = ctx.invoked_subcommand in LONG_RUNNING
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if long_running else logging.BASIC_FORMAT,
+    )  # fmt: skip
+    if long_running:
+        logging.getLogger("autopilot").setLevel(logging.INFO)
     install_log_redaction()
 
 
@@ -198,24 +211,28 @@ def serve(
     from bot.intercom.wiring import check_settings
 
     settings = Settings()
-    check_settings(settings)
-    _ensure_index(settings)
+    check_settings(settings)  # an empty embedded index is filled behind the open port (bot.http.ensure_index)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     _run(run_serve(settings.model_copy(update=updates)))
 
 
 @app.command()
 def worker(
-    workers: Annotated[int | None, typer.Option(help="Concurrent inbox workers [default: AUTOPILOT_WORKERS].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Inbox worker loops [default: AUTOPILOT_WORKERS].")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Serve /healthz and /metrics here [default: AUTOPILOT_WORKER_PORT, off].")
+    ] = None,
 ) -> None:
     """Run only the background workers (inbox processing and outbox delivery), for web processes started with
-    AUTOPILOT_WORKERS=0. Several may run against PostgreSQL: claims use FOR UPDATE SKIP LOCKED."""
+    AUTOPILOT_WORKERS=0. Several may run against PostgreSQL: claims use FOR UPDATE SKIP LOCKED. SIGTERM stops it
+    gracefully: no new claims, the items in hand finished, the rest handed back at once."""
     from bot.http import work
     from bot.intercom.wiring import check_settings
 
     settings = Settings()
     check_settings(settings)
-    _run(work(settings.model_copy(update={"workers": workers} if workers else {})))
+    settings = settings.model_copy(update={"workers": workers} if workers is not None else {})
+    _run(work(settings, port=port if port is not None else settings.worker_port))
 
 
 def _register_plugins() -> None:

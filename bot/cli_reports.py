@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -54,27 +54,42 @@ def report(
     period: Annotated[str, typer.Option(help="today, yesterday, 7d, 30d, qtd, mtd, wtd, 24h, 4w ...")] = "7d",
     fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
-    chart: Annotated[Path | None, typer.Option(help="Also write the chart PNG here.")] = None,
+    chart: Annotated[Path | None, typer.Option(help="Also write the overview chart PNG here.")] = None,
+    trend_chart: Annotated[Path | None, typer.Option(help="Also write the daily trend chart PNG here.")] = None,
 ) -> None:
-    """What's working and what isn't: headline metrics, biggest movers, SLA misses by tier, KB gaps."""
-    from automations.reports.narrative import build_report, render_html, render_markdown
-    from bot.charts import render_chart
+    """What's working and what isn't: headline metrics, significant changes, daily trends, SLA misses, KB gaps."""
+    from automations.reports.html import render_html
+    from automations.reports.markdown import render_markdown
+    from automations.reports.narrative import build_report
+    from bot.charts import render_chart, render_trend_chart
 
     if fmt not in ("md", "html", "json"):
         err.print(f"[bold red]error:[/] unknown format {fmt!r}: use md, html or json")
         raise typer.Exit(2)
     settings = Settings()
     span = _period(period, settings)
-    result = _with_reports(settings, lambda r: build_report(r, span, now=datetime.now(UTC), costs=_costs(settings)))
-    png = render_chart(result) if (chart is not None or fmt == "html") else None
-    if chart is not None and png is not None:
-        chart.write_bytes(png)
+    result = _with_reports(
+        settings,
+        lambda r: build_report(
+            r, span, now=datetime.now(UTC), costs=_costs(settings), tz=settings.report_timezone,
+            resolve_after=timedelta(hours=settings.resolve_after_hours),
+        ),
+    )  # fmt: skip
+    images: list[tuple[str, Path | None, bytes]] = []
+    if chart is not None or fmt == "html":
+        images.append(("Contacts, deflection and SLA adherence", chart, render_chart(result)))
+    if trend_chart is not None or fmt == "html":
+        images.append(("Daily trends", trend_chart, render_trend_chart(result)))
+    for _, path, png in images:
+        if path is not None:
+            path.write_bytes(png)
     if fmt == "json":
         text = json.dumps(result.to_json(), indent=2)
     elif fmt == "html":
-        text = render_html(result, [("Contacts, deflection and SLA", png or b"")])
+        text = render_html(result, [(caption, png) for caption, _, png in images])
     else:
         text = render_markdown(result)
+        text += "".join(f"\n![{caption}]({path})\n" for caption, path, _ in images if path is not None)
     if out is not None:
         out.write_text(text, encoding="utf-8")
         err.print(f"report written to {out}")

@@ -15,12 +15,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from automations.alerts import Alert, AlertSink
 from automations.answering import ExtractiveAnswerer
 from automations.classifier import EmbeddingClassifier, LinearHead
+from automations.clocks import SystemClock
 from automations.llm import GroundingPolicy
 from automations.models import Decision
 from automations.outcomes import OutcomeTracker
@@ -60,17 +61,10 @@ __all__ = [
     "open_index",
     "open_reports",
     "sql_queues",
+    "warm_up",
 ]
 
 log = logging.getLogger("autopilot")
-
-
-class SystemClock:
-    """Wall-clock time in UTC."""
-
-    def now(self) -> datetime:
-        """Current UTC time."""
-        return datetime.now(UTC)
 
 
 class LogNotifier:
@@ -151,6 +145,7 @@ async def build_core(
     clock: Clock | None = None,
     embedder: MiniLMEmbedder | None = None,
     store: SqlEventStore | None = None,
+    chroma: ChromaIndex | None = None,
 ) -> Core:
     """Load the model, the index and the event store, and wire the pipeline (``store`` defaults to the SQL one at
     ``DATABASE_URL``)."""
@@ -163,7 +158,7 @@ async def build_core(
         log.warning("model labels not in the taxonomy are treated as out_of_scope: %s", ", ".join(unknown[:10]))
     embedder = embedder or make_embedder(settings)
     classifier = EmbeddingClassifier(embedder, head, risk=config.risk)
-    chroma = open_index(settings, embedder)
+    chroma = chroma or open_index(settings, embedder)
     stale = await chroma.mismatched()
     if stale:
         log.warning(
@@ -208,6 +203,21 @@ async def build_core(
     return Core(settings, taxonomy, embedder, classifier, index, events, pipeline, outcomes, reports)
 
 
+@dataclass(frozen=True)
+class Warm:
+    """The parts of a core that load synchronously (configuration, the ONNX model, the Chroma client)."""
+
+    config: Config
+    embedder: MiniLMEmbedder
+    chroma: ChromaIndex
+
+
+def warm_up(settings: Settings) -> Warm:
+    """Load those parts; blocking, so a web process runs it in a thread while its event loop keeps answering."""
+    embedder = make_embedder(settings)
+    return Warm(load_config(settings), embedder, open_index(settings, embedder))
+
+
 async def sql_queues(settings: Settings, store: SqlEventStore) -> Queues:
     """The inbox, outbox and conversation state in SQL: the event store's database, or ``INBOX_DATABASE_URL``."""
     from automations.groupcommit import GroupCommitInbox
@@ -228,11 +238,16 @@ async def build_web(
     core: Core | None = None,
     clock: Clock | None = None,
     parts: list[Callable[..., Awaitable[object]]] | None = None,
+    store: SqlEventStore | None = None,
+    warm: Warm | None = None,
     **kwargs: object,
 ) -> Service:
-    """The HTTP service on SQL queues: ``autopilot serve`` and ``autopilot worker`` (workers not started yet)."""
+    """The HTTP service on SQL queues: ``autopilot serve`` and ``autopilot worker`` (workers not started yet);
+    ``store`` is an already open event store to build on (the web front's), ``warm`` what :func:`warm_up` loaded."""
     clock = clock or SystemClock()
-    core = core or await build_core(settings, clock=clock)
+    if core is None:
+        parts_ = {"config": warm.config, "embedder": warm.embedder, "chroma": warm.chroma} if warm else {}
+        core = await build_core(settings, clock=clock, store=store, **parts_)  # type: ignore[arg-type]
     if not isinstance(core.store, SqlEventStore):
         raise TypeError("build_web needs a core on the SQL event store; use bot.service.build_service for others")
     queues = await sql_queues(settings, core.store)

@@ -1,15 +1,16 @@
 """A realistic, reproducible contact history, bulk-inserted into the event store (``autopilot demo --days``).
 
-Weekly and daily seasonality, a driver whose volume rises and one whose deflection falls in the last week, a planted
-spike two days ago, mixed outcomes with CSAT, agent first responses and closures (with some SLA misses) and
-knowledge-base gaps. Texts are the project's own labelled examples (``automations/data/examples/*.csv``), redacted like
+Weekly and daily seasonality, a driver whose volume rises and one whose deflection falls (and whose customers come
+back more often) in the last week, a planted spike two days ago, repeat contacts, mixed outcomes with CSAT, agent
+first responses and closures (with some SLA misses) and knowledge-base gaps. Texts are the project's own labelled
+examples (``automations/data/examples/*.csv``), redacted like
 any contact. Rows go in with multi-row inserts, in chunks of one day.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ HOURLY = HOURLY / HOURLY.sum()
 SOURCES = (("intercom", 0.82), ("email", 0.12), ("slack", 0.06))
 RISING, FALLING, SPIKING = "transfer_not_received_by_recipient", "top_up_failed", "declined_card_payment"
 KB_GAPS = {"card_payment_wrong_exchange_rate": 0.5, "beneficiary_not_allowed": 0.45, "virtual_card_not_working": 0.4}
+REPEATS = 0.06  # share of contacts from a customer who asked about the same driver among its last 50 contacts
 TABLES = ("contacts", "decisions", "outcomes", "outcome_transitions", "feedback", "agent_events")
 
 
@@ -81,15 +83,33 @@ def load_texts(folder: Path = EXAMPLES) -> dict[str, list[str]]:
 class _Day:
     """Row builder for one day of contacts."""
 
-    def __init__(self, taxonomy: Taxonomy, texts: dict[str, list[str]], rng: np.random.Generator, now: datetime):
-        self.taxonomy, self.texts, self.rng, self.now = taxonomy, texts, rng, now
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        texts: dict[str, list[str]],
+        rng: np.random.Generator,
+        now: datetime,
+        recent: dict[str, deque[str]],
+    ):
+        self.taxonomy, self.texts, self.rng, self.now, self.recent = taxonomy, texts, rng, now, recent
         self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
+
+    def _customer(self, cat: Category, *, recent_week: bool) -> str:
+        """A new customer, or (sometimes) one who asked about the same driver recently: a repeat contact."""
+        seen = self.recent.setdefault(cat.id, deque(maxlen=50))
+        chance = REPEATS * (4 if cat.id == FALLING and recent_week else 1)
+        if seen and self.rng.random() < chance:
+            customer = seen[int(self.rng.integers(len(seen)))]
+        else:
+            customer = f"cus-{int(self.rng.integers(0, 2_000_000))}"
+        seen.append(customer)
+        return customer
 
     def contact(self, cid: str, cat: Category, at: datetime, *, recent_week: bool) -> None:
         rng, rows = self.rng, self.rows
         pool = self.texts.get(cat.id) or [f"I have a question about {cat.id.replace('_', ' ')}"]
         source = SOURCES[int(rng.choice(3, p=[p for _, p in SOURCES]))][0]
-        customer = f"cus-{int(rng.integers(0, 200_000))}"
+        customer = self._customer(cat, recent_week=recent_week)
         rows["contacts"].append({"id": cid, "customer_id": customer, "conversation_id": f"conv-{cid}",
                                  "channel": "customer", "source": source, "received_at": at,
                                  "text": pool[int(rng.integers(len(pool)))]})  # fmt: skip
@@ -200,13 +220,15 @@ async def bulk_history(
     categories = list(taxonomy)
     weights = np.array([0.2 if c.id == "out_of_scope" else 1.0 / (1 + i % 17) for i, c in enumerate(categories)])
     by_id = {c.id: i for i, c in enumerate(categories)}
+    weights[by_id[FALLING]] = weights[by_id[RISING]] = 0.5  # enough volume for their trends to be significant
     start = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     spike_hour = (now - timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
     totals: dict[str, int] = defaultdict(int)
     serial = 0
+    recent: dict[str, deque[str]] = {}
     tables = Base.metadata.tables
     for day in range(days + 1):
-        builder = _Day(taxonomy, texts, rng, now)
+        builder = _Day(taxonomy, texts, rng, now, recent)
         day_start = start + timedelta(days=day)
         recent_week = day_start >= now - timedelta(days=7)
         w = weights.copy()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -22,13 +24,18 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from bot.composition import build_web
+from automations.delivery import STOP_GRACE_S
+from automations.ports import KnowledgeIndex
 from bot.limits import BodyLimit
-from bot.service import Service
-from bot.settings import Settings
+from bot.settings import SettingError, Settings
+from store import SqlEventStore
 
-__all__ = ["create_app", "serve", "work"]
+if TYPE_CHECKING:
+    from bot.service import Service
+
+__all__ = ["create_app", "ensure_index", "serve", "work"]
 
 log = logging.getLogger("autopilot.http")
 
@@ -85,12 +92,28 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
     return app
 
 
-async def serve(settings: Settings) -> None:
-    """Build the service from ``settings`` and serve it with uvicorn until interrupted.
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a graceful shutdown on SIGTERM or SIGINT ends the process with 0 (uvicorn re-raises the
+    signal afterwards, which makes a clean stop look like a crash to a supervisor)."""
 
-    With ``AUTOPILOT_WORKER_MODE=process`` (the default) the inbox and outbox workers run in a child process, so the
-    pipeline's CPU work never delays an acknowledgement; ``inline`` runs them in the web process's event loop.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's handlers, without the re-raise."""
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
+async def serve(settings: Settings) -> None:
+    """Serve the web app with uvicorn until SIGINT/SIGTERM (uvicorn drains requests, then the service stops).
+
+    The port opens as soon as webhooks can be acknowledged (:class:`bot.web.FastStart`); the model, the index and
+    the adapters load behind it. With ``AUTOPILOT_WORKER_MODE=process`` (the default) the inbox and outbox workers
+    run in a child process, so the pipeline's CPU work never delays an acknowledgement; ``inline`` runs them in the
+    web process's event loop; ``AUTOPILOT_WORKERS=0`` runs none (an acknowledge-only process).
     """
+    from bot.web import FastStart
+
     child = None
     if settings.workers and settings.worker_mode == "process":
         child = multiprocessing.get_context("spawn").Process(
@@ -98,15 +121,37 @@ async def serve(settings: Settings) -> None:
         )
         child.start()
         settings = settings.model_copy(update={"workers": 0})
+
+    async def build(store: SqlEventStore) -> tuple[ASGIApp, Callable[[], Awaitable[None]]]:
+        # the imports and the model load are blocking: a thread, so that acknowledgements keep flowing meanwhile
+        composition = await asyncio.to_thread(importlib.import_module, "bot.composition")
+        warm = await asyncio.to_thread(composition.warm_up, settings)
+        await ensure_index(settings, warm.chroma)
+        service = await composition.build_web(settings, store=store, warm=warm)
+        await service.start()
+        return create_app(service, manage_lifecycle=False), service.stop
+
     try:
-        service = await build_web(settings)
-        app = create_app(service)
+        app = FastStart(settings, build)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
     finally:
         if child is not None:
-            child.terminate()
+            child.terminate()  # SIGTERM: it stops claiming, releases what it holds and exits 0
             child.join(10)
+
+
+async def ensure_index(settings: Settings, index: KnowledgeIndex) -> None:
+    """An empty embedded index is filled from ``KB_PATH`` (logged); an empty Chroma server is only warned about."""
+    from knowledge.ingest import ingest
+
+    if await index.count() > 0:
+        return
+    if settings.chroma_host:
+        log.error("the knowledge index on %s is empty: run `autopilot ingest`; /readyz stays 503", settings.chroma_host)
+        return
+    log.warning("the knowledge index is empty: indexing %s first", settings.kb_path)
+    await ingest(settings.kb_path, index)
 
 
 def _worker_main(values: dict[str, object], parent: int) -> None:
@@ -115,25 +160,77 @@ def _worker_main(values: dict[str, object], parent: int) -> None:
     os.nice(10)  # acknowledgements are latency-critical; the backlog is durable and can wait a little
 
     async def main() -> None:
-        task = asyncio.create_task(work(settings))
+        stop = asyncio.Event()
+        task = asyncio.create_task(work(settings, stop=stop))
         while not task.done():  # a parent killed with SIGKILL cannot stop us: notice it and stop too
             if os.getppid() != parent:
-                task.cancel()
+                stop.set()
                 break
             await asyncio.sleep(0.5)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await task
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     asyncio.run(main())
 
 
-async def work(settings: Settings) -> None:
-    """Run only the inbox and outbox workers (``autopilot worker``), for deployments whose web processes run with
-    ``AUTOPILOT_WORKERS=0`` and only acknowledge."""
-    service = await build_web(settings.model_copy(update={"workers": max(1, settings.workers)}))
+async def work(settings: Settings, *, stop: asyncio.Event | None = None, port: int | None = None) -> None:
+    """Run only the inbox and outbox workers (``autopilot worker``), until SIGTERM/SIGINT or ``stop``.
+
+    On the signal they stop claiming, finish the item in hand, hand back what they claimed and did not start (due
+    again at once, for another worker) and return within about :data:`STOP_GRACE_S`. With ``port``, ``/healthz`` and
+    ``/metrics`` (queue depths and the worker's counters) are served there.
+    """
+    if settings.workers < 1:
+        raise SettingError("AUTOPILOT_WORKERS", f"is {settings.workers}; a worker process needs at least 1 loop")
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def build() -> Service:  # the blocking parts in a thread, so that a SIGTERM during start-up is heard
+        composition = await asyncio.to_thread(importlib.import_module, "bot.composition")
+        warm = await asyncio.to_thread(composition.warm_up, settings)
+        service: Service = await composition.build_web(settings, warm=warm)
+        return service
+
+    building, stopped = asyncio.create_task(build()), asyncio.create_task(stop.wait())
+    await asyncio.wait({building, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not building.done():
+        building.cancel()
+        await asyncio.gather(building, return_exceptions=True)
+        log.info("stopped during start-up; nothing was claimed")
+        return
+    stopped.cancel()
+    service = building.result()
     await service.start()
+    server = None
+    if port is not None:
+        server = uvicorn.Server(uvicorn.Config(_worker_app(service), host=settings.host, port=port,
+                                               log_level="warning", access_log=False, lifespan="off"))  # fmt: skip
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        serving = asyncio.create_task(server.serve())
+    log.info("worker running %d inbox loops; SIGTERM stops it gracefully", service.workers)
+    stopping = time.monotonic()
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        stopping = time.monotonic()
+        log.info("stopping: no new claims; finishing the items in hand")
     finally:
-        await service.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if server is not None:
+            server.should_exit = True
+            await serving
+        await asyncio.wait_for(service.stop(), timeout=STOP_GRACE_S + 5)
+    log.info("worker stopped in %.2fs", time.monotonic() - stopping)
+
+
+def _worker_app(service: Service) -> Starlette:
+    """``/healthz`` and ``/metrics`` of a worker process."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "workers": service.workers})
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(service.context.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])

@@ -223,7 +223,7 @@ async def run_scheduler(
     Returns ``True`` if this process ran the jobs, ``False`` if it was stopped while on standby.
     """
     while not await lock.acquire():
-        log.info("another scheduler holds the lock; standing by")
+        log.info("another scheduler holds the lock; standing by (retrying every %.0fs)", standby_poll_s)
         try:
             await asyncio.wait_for(stop.wait(), timeout=standby_poll_s)
             return False
@@ -235,7 +235,7 @@ async def run_scheduler(
             _wrap(spec, clock), spec.trigger, id=spec.id, max_instances=1, coalesce=True, misfire_grace_time=300
         )
     scheduler.start()
-    log.info("scheduler running %d jobs", len(specs))
+    log.info("holding the scheduler lock: running %d jobs", len(specs))
     try:
         await stop.wait()
     finally:

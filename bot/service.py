@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from starlette.routing import BaseRoute
 
 from automations.conversations import ConversationFlow
-from automations.delivery import Backoff, InboxProcessor, OutboxDispatcher
+from automations.delivery import STOP_GRACE_S, Backoff, InboxProcessor, OutboxDispatcher
 from automations.effects import EffectPlanner
 from automations.ports import Clock
 from bot.context import Context, Core, PartsFactory, Queues
@@ -78,11 +78,16 @@ class Service:
         self.dispatcher.wake()
 
     async def stop(self) -> None:
-        """Stop the workers, then release adapters and the database."""
+        """Stop claiming; let the workers finish the item in hand (claimed items not started are released at once)
+        for up to :data:`STOP_GRACE_S`, then cancel them; then release the adapters and the database."""
         self.processor.stop()
         self.dispatcher.stop()
         for task in self._background:
             task.cancel()
+        if self._workers:
+            _, late = await asyncio.wait(self._workers, timeout=STOP_GRACE_S)
+            for task in late:  # an item still running after the grace period keeps its lease
+                task.cancel()
         await asyncio.gather(*self._workers, *self._background, return_exceptions=True)
         for close in self.shutdown:
             await close()

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=0, alias="AUTOPILOT_WORKERS")
     lease_s: float = Field(default=60.0, gt=0, alias="AUTOPILOT_LEASE_S")
     worker_mode: Literal["process", "inline"] = Field(default="process", alias="AUTOPILOT_WORKER_MODE")
+    worker_port: int | None = Field(default=None, alias="AUTOPILOT_WORKER_PORT")
     playground: bool | None = Field(default=None, alias="AUTOPILOT_PLAYGROUND")
 
     # Intercom

@@ -144,3 +144,48 @@ def test_backoff_jitter_stays_within_bounds(attempts: int) -> None:
     backoff = Backoff(base_s=1.0, max_s=60.0, jitter=0.1)
     base = min(2.0 ** (attempts - 1), 60.0)
     assert all(base <= backoff.delay(attempts) <= base * 1.1 for _ in range(50))
+
+
+async def test_a_stopping_processor_finishes_the_item_in_hand_and_releases_the_rest() -> None:
+    inbox, clock = InMemoryInbox(), SettableClock(T0)
+
+    class StopsTheLoop(ScriptedHandler):
+        async def handle(self, item: InboxItem) -> None:
+            await super().handle(item)
+            processor.stop()  # SIGTERM arrives while the first item is being handled
+
+    handler = StopsTheLoop()
+    processor = InboxProcessor(inbox, {"intercom": handler}, clock, lease=timedelta(seconds=60))
+    for n in range(3):
+        await inbox.accept(InboxItem(f"i{n}", "intercom", "k", "{}", T0 - timedelta(seconds=3 - n)))
+    assert await processor.run_once() == 3
+    assert handler.seen == ["i0"]
+    assert (await inbox.get("i0")).status is ItemStatus.DONE
+    again = await inbox.claim(now=clock.now(), lease=timedelta(seconds=60))  # due at once, not after the lease
+    assert [(i.id, i.attempts) for i in again] == [("i1", 1), ("i2", 1)]
+
+
+async def test_actions_about_one_contact_keep_their_order_while_others_go_out_concurrently() -> None:
+    outbox, clock = InMemoryOutbox(), SettableClock(T0)
+    order: list[str] = []
+    in_flight, peak = 0, 0
+
+    class Slow:
+        async def send(self, a: OutboxAction) -> str:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01)
+            order.append(a.key)
+            in_flight -= 1
+            return ""
+
+    keys = [f"intercom:intercom:{c}:{step}" for c in ("p1", "p2", "p3") for step in ("reply", "tag:x")]
+    await outbox.enqueue([OutboxAction(k, "intercom", "reply", "{}", T0 - timedelta(seconds=1) + timedelta(microseconds=i))
+                          for i, k in enumerate(keys)])  # fmt: skip
+    dispatcher = OutboxDispatcher(outbox, {"intercom": Slow()}, clock, backoff=NO_JITTER)
+    assert await dispatcher.run_once() == 6
+    assert peak == 3
+    for contact in ("p1", "p2", "p3"):
+        mine = [k for k in order if f":{contact}:" in k]
+        assert mine == [f"intercom:intercom:{contact}:reply", f"intercom:intercom:{contact}:tag:x"]

@@ -121,8 +121,8 @@ async def test_report_uploads_its_chart_and_staffing_plans_the_week(settings: Se
         assert opened.params["users"] == MANAGER
         [complete] = fake.of("files.completeUploadExternal")
         assert complete.params["channel_id"] == f"D{MANAGER}"
-        [upload] = fake.of("upload")
-        assert upload.body.startswith(b"\x89PNG")
+        uploads = fake.of("upload")  # the overview and the daily trend chart
+        assert len(uploads) == 2 and all(u.body.startswith(b"\x89PNG") for u in uploads)
         await stack.slack.command("staffing", user=MANAGER)
         replies = await fake.wait_for("respond", 2, within=60)
         staffing = json.dumps(blocks_of(replies[1]))

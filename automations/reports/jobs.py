@@ -12,8 +12,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from automations.alerts import Alert, AlertSink
+from automations.reports.markdown import render_markdown
 from automations.reports.metrics import DEFAULT_COSTS, CostModel
-from automations.reports.narrative import Report, build_report, render_markdown
+from automations.reports.narrative import Report, build_report
 from automations.reports.periods import Period
 from automations.reports.ports import ReportSource
 from automations.reports.spikes import SpikeRule, find_spikes, spike_examples
@@ -43,7 +44,7 @@ async def send_digest(
 ) -> Alert:
     """Post the daily or weekly digest: the report's Markdown and, when a renderer is given, its chart."""
     period = digest_period(kind, now, tz)
-    report = await build_report(source, period, now=now, costs=costs)
+    report = await build_report(source, period, now=now, costs=costs, tz=tz)
     alert = Alert(
         key=f"digest:{kind}:{period.start:%Y-%m-%d}",
         kind=f"digest_{kind}",

@@ -19,6 +19,7 @@ Definitions (also in the README):
   the bot's reply latency (the customer had the answer then and needed nothing more).
 * **cost per resolution** - (hand-offs x cost per human contact + bot answers x cost per bot contact) / (deflected
   bot answers + closed hand-offs).
+* **repeat contact rate** - contacts whose customer contacted about the same driver in the 7 days before / contacts.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class Metrics:
         return self.overall.involvement_rate
 
     @property
+    def repeat_rate(self) -> float | None:
+        """Repeat contacts / contacts."""
+        return self.overall.repeat_rate
+
+    @property
     def sla_adherence(self) -> float | None:
         """Met / decided SLA deadlines over all tiers."""
         met = sum(t.first_response_met + t.resolution_met for t in self.sla)
@@ -140,6 +146,8 @@ class Metrics:
             "cost_total": round(self.cost.total, 2),
             "resolutions": self.cost.resolutions,
             "cost_per_resolution": self.cost.per_resolution,
+            "repeat_contacts": o.repeats,
+            "repeat_contact_rate": o.repeat_rate,
             "drivers": [s.to_json() for s in self.drivers],
             "driver_groups": [s.to_json() for s in self.groups],
             "tiers": [s.to_json() for s in self.tiers],
@@ -154,13 +162,14 @@ def slices(
     ckey: Callable[[CsatRow], str],
 ) -> tuple[Slice, ...]:
     """Aggregate cube rows into one :class:`Slice` per ``key(row) = (key, group)``, most contacts first."""
-    acc: dict[str, list[int]] = defaultdict(lambda: [0] * 9)
+    acc: dict[str, list[int]] = defaultdict(lambda: [0] * 10)
     group_of: dict[str, str] = {}
     for row in cube:
         k, group = key(row)
         group_of.setdefault(k, group)
         a = acc[k]
         a[0] += row.count
+        a[9] += row.repeats
         if row.action == "answer":
             a[1] += row.count
             a[3] += row.count if row.state == "resolved" else 0
@@ -174,7 +183,7 @@ def slices(
         if k in acc:
             acc[k][7] += crow.responses
             acc[k][8] += crow.total
-    out = [Slice(k, group_of[k], *a) for k, a in acc.items()]
+    out = [Slice(k, group_of[k], *a) for k, a in acc.items()]  # the fields in order, repeats last
     return tuple(sorted(out, key=lambda s: (-s.contacts, s.key)))
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 from automations.reports.periods import Period
 from automations.reports.values import SlaDeadline
 
-__all__ = ["CsatRow", "CubeRow", "GapQuestion", "HourlyCount", "ReportSource", "TimingRow"]
+__all__ = ["CsatRow", "CubeRow", "GapQuestion", "HourFigures", "HourlyCount", "ReportSource", "TimingRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class CubeRow:
     kb_gap: bool
     count: int
     latency_ms: float
+    repeats: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,26 @@ class HourlyCount:
     key: str
     action: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HourFigures:
+    """The headline figures of the customer contacts decided in one UTC hour (``hour``: its aware start), for the
+    daily trend series. SLA and first-response figures are over hand-offs, as in the period's metrics."""
+
+    hour: datetime
+    contacts: int
+    bot_answered: int
+    deflected: int
+    settled: int
+    repeats: int
+    csat_responses: int
+    csat_total: int
+    csat_satisfied: int
+    sla_met: int
+    sla_missed: int
+    frt_count: int
+    frt_total_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +134,11 @@ class ReportSource(Protocol):
         Durations run from the contact's receipt to the first ``first_response`` / ``closed`` agent event; a
         deadline with no event yet is ``missed`` once it has passed at ``now`` and ``pending`` before.
         """
+        ...
+
+    async def hourly_figures(self, period: Period, *, now: datetime, resolve_after: timedelta) -> list[HourFigures]:
+        """The figures of the contacts decided in ``period``, one row per UTC hour that has any (the effective
+        outcome and SLA states as in :meth:`outcome_cube` and :meth:`timing_cube`)."""
         ...
 
     async def hourly_counts(

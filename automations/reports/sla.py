@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from automations.alerts import Alert, AlertSink
-from automations.reports.narrative import duration
 from automations.reports.ports import ReportSource
 from automations.reports.values import SlaDeadline
+from automations.reports.wording import duration
 
 __all__ = ["WARN_AT", "SlaDeadline", "open_deadlines", "sla_alerts", "sla_nearest_breach"]
 

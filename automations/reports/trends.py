@@ -26,6 +26,9 @@ class DriverTrend:
     previous_deflection_rate: float | None
     automation_rate: float | None
     settled: int
+    deflected: int = 0
+    previous_settled: int = 0
+    previous_deflected: int = 0
 
     @property
     def delta(self) -> int:
@@ -68,11 +71,14 @@ def compare(current: Metrics, previous: Metrics, *, by: Literal["category", "gro
         p = before.get(s.key)
         seen[s.key] = DriverTrend(
             s.key, s.group, s.contacts, p.contacts if p else 0, s.deflection_rate,
-            p.deflection_rate if p else None, s.automation_rate, s.settled,
+            p.deflection_rate if p else None, s.automation_rate, s.settled, s.deflected,
+            p.settled if p else 0, p.deflected if p else 0,
         )  # fmt: skip
     for key, p in before.items():
         if key not in seen:
-            seen[key] = DriverTrend(key, p.group, 0, p.contacts, None, p.deflection_rate, None, 0)
+            seen[key] = DriverTrend(
+                key, p.group, 0, p.contacts, None, p.deflection_rate, None, 0, 0, p.settled, p.deflected
+            )
     return sorted(seen.values(), key=lambda t: (-abs(t.delta), -t.contacts, t.key))
 
 

@@ -106,6 +106,12 @@ class Slice:
     kb_gap_handoffs: int
     csat_responses: int
     csat_total: int
+    repeats: int = 0
+
+    @property
+    def repeat_rate(self) -> float | None:
+        """Repeat contacts (same customer, same driver, within 7 days) / contacts."""
+        return ratio(self.repeats, self.contacts)
 
     @property
     def involvement_rate(self) -> float | None:
@@ -145,6 +151,8 @@ class Slice:
             "automation_rate": self.automation_rate,
             "csat": self.csat,
             "csat_responses": self.csat_responses,
+            "repeat_contacts": self.repeats,
+            "repeat_contact_rate": self.repeat_rate,
         }
 
 

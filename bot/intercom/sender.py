@@ -9,6 +9,7 @@ operator, not by dropping the reply), timeouts and connection errors raise :clas
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -106,6 +107,7 @@ class IntercomSender:
     ) -> None:  # fmt: skip
         self._client, self._admin_id, self._http, self._clock = client, admin_id, http, clock
         self._tag_ids: dict[str, str] = {}
+        self._tag_lock = asyncio.Lock()  # concurrent sends must not create one tag twice
 
     @classmethod
     def from_settings(cls, settings: Settings, *, timeout_s: float | None = None) -> IntercomSender:
@@ -168,10 +170,14 @@ class IntercomSender:
 
     async def _tag_id(self, name: str) -> str:
         known = self._tag_ids.get(name)
-        if known is None:
-            # POST /tags with a name creates the tag, or returns the existing one of that name
-            tag: Any = await self._client.tags.create(
-                request=CreateOrUpdateTagRequest(name=name), request_options=NO_SDK_RETRIES
-            )
-            known = self._tag_ids[name] = str(tag.id)
+        if known is not None:
+            return known
+        async with self._tag_lock:
+            known = self._tag_ids.get(name)
+            if known is None:
+                # POST /tags with a name creates the tag, or returns the existing one of that name
+                tag: Any = await self._client.tags.create(
+                    request=CreateOrUpdateTagRequest(name=name), request_options=NO_SDK_RETRIES
+                )
+                known = self._tag_ids[name] = str(tag.id)
         return known

@@ -2,7 +2,8 @@
 
 The command is acknowledged at once (a refusal, the help, a bad period, or "working on it"), and the figures are
 computed by a Bolt lazy listener and sent with ``respond`` (ephemeral), so the 3-second rule holds however long a
-report takes. ``/cx report`` also sends its chart to the manager's DM with ``files_upload_v2``.
+report takes. ``/cx report`` also sends its charts (overview and daily trends) to the manager's DM with
+``files_upload_v2``.
 """
 
 from __future__ import annotations
@@ -118,18 +119,22 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
         if sub == "sla":
             return sla_blocks(await sla_nearest_breach(reports, now, limit=10))
         if sub == "report" and period is not None:
-            report = await build_report(reports, period, now=now, costs=costs)
-            from bot.charts import render_chart  # matplotlib: imported only when a chart is drawn
+            report = await build_report(reports, period, now=now, costs=costs, tz=settings.report_timezone)
+            from bot.charts import render_chart, render_trend_chart  # matplotlib: imported only to draw
 
-            png = await asyncio.to_thread(render_chart, report)
+            overview = await asyncio.to_thread(render_chart, report)
+            trend = await asyncio.to_thread(render_trend_chart, report)
             dm = (await client.conversations_open(users=user))["channel"]["id"]
             await client.files_upload_v2(
                 channel=dm,
-                file=png,
-                filename=f"support-report-{period.label}.png",
-                title=f"Support report: {period.describe()}",
+                file_uploads=[
+                    {"file": overview, "filename": f"support-report-{period.label}.png",
+                     "title": f"Support report: {period.describe()}"},
+                    {"file": trend, "filename": f"support-trends-{period.label}.png",
+                     "title": f"Daily trends: {period.describe()}"},
+                ],
                 initial_comment=report.headlines()[0] if report.headlines() else None,
-            )
+            )  # fmt: skip
             return report_blocks(report)
         forecast = await forecast_week(reports, now, weeks=4, tz=settings.report_timezone)
         plans = plan_shifts(forecast, aht_seconds=settings.aht_seconds)

@@ -13,11 +13,13 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
 from automations.reports.forecast import ShiftPlan
+from automations.reports.markdown import render_markdown
 from automations.reports.metrics import Metrics
-from automations.reports.narrative import Report, duration, pct, render_markdown, signed_change
+from automations.reports.narrative import Report
 from automations.reports.staffing import StaffingResult
 from automations.reports.trends import DriverTrend
 from automations.reports.values import SlaDeadline
+from automations.reports.wording import MIN_BASE, duration, pct, rate_text, volume_text
 from bot.slack.blocks import SECTION_TEXT, context, fields, header, section, slack_date
 
 __all__ = [
@@ -36,7 +38,7 @@ HELP = (
      "first-response and resolution times, SLA adherence, CSAT, cost per resolution"),
     ("drivers [period]", "top contact drivers, trend against the previous period, deflection per driver"),
     ("sla", "open hand-offs nearest to breaching their SLA"),
-    ("report [period]", "the narrative report, with its chart sent to you as a PNG"),
+    ("report [period]", "the narrative report, with its charts (overview, daily trends) sent to you as PNGs"),
     ("staffing", "Erlang C agents for the next hour and the week's shift plan from the forecast"),
     ("help", "this list"),
 )  # fmt: skip
@@ -81,12 +83,13 @@ def drivers_blocks(trends: Sequence[DriverTrend], *, label: str) -> list[Block]:
         return [header(f"Contact drivers: {label}"), section("No contacts in this period or the one before.")]
     lines = [
         f"*{t.key}* ({t.group}): {t.contacts:,} contacts "
-        f"({signed_change(t.volume_change)} vs {t.previous_contacts:,}), "
-        f"deflection {pct(t.deflection_rate)} ({signed_change(t.deflection_change, points=True)})"
+        f"({volume_text(t.contacts, t.previous_contacts)} vs {t.previous_contacts:,}), "
+        f"deflection {rate_text(t.deflected, t.settled)}"
+        + (f" (was {pct(t.previous_deflection_rate)})" if t.previous_settled >= MIN_BASE else "")
         for t in trends
     ]
     return [header(f"Contact drivers: {label}"), section("\n".join(f"• {line}" for line in lines)),
-            context("Biggest movers first; deflection change in percentage points.")]  # fmt: skip
+            context("Biggest movers first; rates on small samples carry their 95% interval.")]  # fmt: skip
 
 
 def sla_blocks(rows: Sequence[SlaDeadline]) -> list[Block]:
@@ -129,7 +132,7 @@ def report_blocks(report: Report) -> list[Block]:
         else:
             chunks.append(paragraph)
     blocks: list[Block] = [section(chunk) for chunk in chunks[:40]]
-    return [*blocks, DividerBlock(), context("The chart is in your DMs with me.")]
+    return [*blocks, DividerBlock(), context("The charts (overview and daily trends) are in your DMs with me.")]
 
 
 def staffing_blocks(

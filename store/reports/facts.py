@@ -11,9 +11,10 @@ is idempotent). The first refresh, or one with very many touched contacts, rebui
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, insert, select, text, union
+from sqlalchemy import Interval, Select, and_, case, delete, func, insert, literal, select, text, union
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.values import KB_GAP_REASONS
@@ -21,13 +22,15 @@ from store.reports.queries import agent_events, contacts, decisions, feedback, o
 from store.reports.tables import ReportFactRow, ReportStateRow
 from store.tables import Base
 
-__all__ = ["FULL_REBUILD_AT", "PG_LAG", "facts", "refresh_facts"]
+__all__ = ["FULL_REBUILD_AT", "PG_LAG", "REPEAT_WITHIN", "facts", "refresh_facts"]
 
 facts = Base.metadata.tables[ReportFactRow.__tablename__]
 _state = Base.metadata.tables[ReportStateRow.__tablename__]
 _transitions = Base.metadata.tables["outcome_transitions"]
 _SOURCES = {"outcome_transitions": _transitions, "agent_events": agent_events, "feedback": feedback}
 PG_LAG = 1000
+REPEAT_WITHIN = timedelta(days=7)
+"""A contact is a repeat when the same customer contacted about the same driver this long before it, or less."""
 FULL_REBUILD_AT = 50_000
 CHUNK = 500
 REFRESH_LOCK_KEY = 0x52455054  # "REPT": one refresher at a time on PostgreSQL
@@ -49,7 +52,26 @@ def _csat(expr: Any) -> Any:
     )
 
 
-def _rows() -> Select[Any]:
+def _repeat(dialect: str) -> Any:
+    """Whether the same customer contacted about the same driver in the :data:`REPEAT_WITHIN` before this contact."""
+    prior = outcomes.alias("prior")
+    if dialect == "sqlite":  # naive UTC text: compare with text of the same shape (milliseconds)
+        since: Any = func.strftime("%Y-%m-%d %H:%M:%f", outcomes.c.decided_at, f"-{REPEAT_WITHIN.days} days")
+    else:
+        since = outcomes.c.decided_at - literal(REPEAT_WITHIN, Interval())
+    return (
+        select(prior.c.contact_id)
+        .where(
+            prior.c.customer_id == outcomes.c.customer_id,
+            prior.c.category == outcomes.c.category,
+            prior.c.decided_at < outcomes.c.decided_at,
+            prior.c.decided_at >= since,
+        )
+        .exists()
+    )
+
+
+def _rows(dialect: str) -> Select[Any]:
     """The fact rows, computed from the event store (filter with ``.where`` on ``decisions``)."""
     return select(
         decisions.c.decided_at, decisions.c.contact_id, contacts.c.received_at, contacts.c.channel, contacts.c.source,
@@ -57,6 +79,7 @@ def _rows() -> Select[Any]:
         decisions.c.reason.in_(KB_GAP_REASONS), decisions.c.latency_ms, decisions.c.first_response_due,
         decisions.c.resolution_due, _first_event("first_response"), _first_event("closed"), _csat(1),
         _csat(feedback.c.csat), _csat(case((feedback.c.csat >= 4, 1), else_=0)),
+        and_(outcomes.c.customer_id.is_not(None), _repeat(dialect)),
     ).select_from(
         decisions.join(contacts, contacts.c.id == decisions.c.contact_id).join(
             outcomes, outcomes.c.contact_id == decisions.c.contact_id
@@ -69,7 +92,7 @@ _COLUMNS = [c.name for c in facts.columns]
 
 async def _rebuild(conn: AsyncConnection) -> int:
     await conn.execute(delete(facts))
-    await conn.execute(insert(facts).from_select(_COLUMNS, _rows()))
+    await conn.execute(insert(facts).from_select(_COLUMNS, _rows(conn.dialect.name)))
     return int(await conn.scalar(select(func.count()).select_from(facts)) or 0)
 
 
@@ -102,7 +125,9 @@ async def refresh_facts(engine: AsyncEngine) -> int:
                     chunk = touched[start : start + CHUNK]
                     await conn.execute(delete(facts).where(facts.c.contact_id.in_(chunk)))
                     await conn.execute(
-                        insert(facts).from_select(_COLUMNS, _rows().where(decisions.c.contact_id.in_(chunk)))
+                        insert(facts).from_select(
+                            _COLUMNS, _rows(conn.dialect.name).where(decisions.c.contact_id.in_(chunk))
+                        )
                     )
                 done = len(touched)
         await conn.execute(delete(_state))

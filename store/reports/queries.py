@@ -97,12 +97,19 @@ async def outcome_cube(
     ).label("state")
     keys = (facts.c.category, facts.c.group, facts.c.tier, facts.c.source, facts.c.action, state, facts.c.kb_gap)
     query = (
-        select(*keys, func.count().label("n"), func.coalesce(func.sum(facts.c.latency_ms), 0.0))
+        select(
+            *keys,
+            func.count().label("n"),
+            func.coalesce(func.sum(facts.c.latency_ms), 0.0),
+            func.coalesce(func.sum(case((facts.c.repeat, 1), else_=0)), 0),
+        )
         .where(_in_period(period))
         .group_by(*keys)
     )
     rows = (await conn.execute(query)).all()
-    return [CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8])) for r in rows]
+    return [
+        CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8]), int(r[9])) for r in rows
+    ]
 
 
 async def csat_cube(conn: AsyncConnection, period: Period) -> list[CsatRow]:

@@ -9,9 +9,17 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.periods import Period
-from automations.reports.ports import CsatRow, CubeRow, GapQuestion, HourlyCount, ReportSource, TimingRow
+from automations.reports.ports import (
+    CsatRow,
+    CubeRow,
+    GapQuestion,
+    HourFigures,
+    HourlyCount,
+    ReportSource,
+    TimingRow,
+)
 from automations.reports.values import SlaDeadline
-from store.reports import lookups, queries
+from store.reports import lookups, queries, series
 from store.reports.facts import refresh_facts
 
 __all__ = ["SqlReportSource"]
@@ -51,6 +59,12 @@ class SqlReportSource:
     async def timing_cube(self, period: Period, *, now: datetime) -> list[TimingRow]:
         """SLA outcomes and duration histograms of the period's hand-offs (from ``report_facts``)."""
         return await self._read(lambda c: queries.timing_cube(c, period, now=now))
+
+    async def hourly_figures(self, period: Period, *, now: datetime, resolve_after: timedelta) -> list[HourFigures]:
+        """The period's headline figures per UTC hour (from ``report_facts``)."""
+        return await self._read(
+            lambda c: series.hourly_figures(c, period.start, period.end, now=now, resolve_after=resolve_after)
+        )
 
     async def hourly_counts(
         self, windows: Sequence[tuple[datetime, datetime]], *, by_category: bool = False

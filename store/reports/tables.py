@@ -52,6 +52,7 @@ class ReportFactRow(Base):
     csat_n: Mapped[int] = mapped_column(Integer)
     csat_sum: Mapped[int] = mapped_column(Integer)
     csat_sat: Mapped[int] = mapped_column(Integer)
+    repeat: Mapped[bool] = mapped_column(Boolean)
 
 
 class ReportStateRow(Base):
