@@ -181,8 +181,10 @@ async def test_actions_about_one_contact_keep_their_order_while_others_go_out_co
             return ""
 
     keys = [f"intercom:intercom:{c}:{step}" for c in ("p1", "p2", "p3") for step in ("reply", "tag:x")]
-    await outbox.enqueue([OutboxAction(k, "intercom", "reply", "{}", T0 - timedelta(seconds=1) + timedelta(microseconds=i))
-                          for i, k in enumerate(keys)])  # fmt: skip
+    start = T0 - timedelta(seconds=1)
+    await outbox.enqueue(
+        [OutboxAction(k, "intercom", "reply", "{}", start + timedelta(microseconds=i)) for i, k in enumerate(keys)]
+    )
     dispatcher = OutboxDispatcher(outbox, {"intercom": Slow()}, clock, backoff=NO_JITTER)
     assert await dispatcher.run_once() == 6
     assert peak == 3

@@ -107,9 +107,7 @@ async def outcome_cube(
         .group_by(*keys)
     )
     rows = (await conn.execute(query)).all()
-    return [
-        CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8]), int(r[9])) for r in rows
-    ]
+    return [CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8]), int(r[9])) for r in rows]
 
 
 async def csat_cube(conn: AsyncConnection, period: Period) -> list[CsatRow]:
