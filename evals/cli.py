@@ -139,3 +139,20 @@ def eval_pii(
     console.print(f"false redactions on Banking77 train: {fp['changed']}/{fp['questions']} ({fp['rate']:.2%})")
     console.print(f"report: {out / 'pii.json'}")
     raise typer.Exit(1 if result["raw_in_database"] or result["raw_in_logs"] else 0)
+
+
+@app.command("oos")
+def eval_oos(
+    dataset: Annotated[Path | None, typer.Option(help="JSONL of {id, text} [default: CLINC150 oos test].")] = None,
+    out: Annotated[Path, typer.Option(help="Where oos.json is written.")] = REPORTS,
+) -> None:
+    """Public out-of-scope queries through the pipeline: the share answered with an article (lower is better)."""
+    from evals.oos import DEFAULT_OOS, run_oos
+
+    result = asyncio.run(run_oos(Settings(), dataset or DEFAULT_OOS))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "oos.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    console.print(
+        f"{result['answered_with_article']} of {result['queries']} out-of-scope queries answered with an article "
+        f"({result['rate']:.2%}); actions {result['actions']}; report: {out / 'oos.json'}"
+    )
