@@ -156,3 +156,18 @@ def eval_oos(
         f"{result['answered_with_article']} of {result['queries']} out-of-scope queries answered with an article "
         f"({result['rate']:.2%}); actions {result['actions']}; report: {out / 'oos.json'}"
     )
+
+
+@app.command("facts")
+def eval_facts(
+    dataset: Annotated[Path | None, typer.Option(help="Dev set [default: evals/data/answers_dev.jsonl].")] = None,
+    out: Annotated[Path, typer.Option(help="Where facts.json is written.")] = REPORTS,
+) -> None:
+    """Answer quality on questions in customers' own words: key facts carried, intro-only answers, hand-offs, and
+    out-of-KB requests answered with an article."""
+    from evals.answer_facts import DEV_SET, run_facts
+
+    result = asyncio.run(run_facts(Settings(), dataset or DEV_SET))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "facts.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    console.print_json(json.dumps({k: v for k, v in result.items() if k != "misses"}))

@@ -1,0 +1,78 @@
+"""``autopilot eval facts``: does the answer a customer reads carry the facts that answer the question?
+
+The dev set (``evals/data/answers_dev.jsonl``) was written by someone who read the help-centre articles but not the
+ranking code: questions in customers' own words, each with the key facts (verbatim phrases of the article) its
+answer must carry, plus requests the KB cannot serve. Every question runs through a fresh core as a customer contact.
+
+For in-KB questions it reports the share answered, the key-fact rate among the answered (every fact found,
+case-insensitively, in the reply), the intro-only rate (the reply quotes only the article's introduction) and the
+hand-off rate; for out-of-KB requests, the share answered with an article (lower is better).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from automations.models import Action, Contact, Decision
+from bot.composition import build_core
+from bot.settings import Settings
+
+__all__ = ["DEV_SET", "run_facts"]
+
+DEV_SET = Path(__file__).parent / "data" / "answers_dev.jsonl"
+
+
+def _quoted(decision: Decision) -> tuple[bool, bool]:
+    """Whether the reply quotes a section of the cited article, and whether only its introduction."""
+    reply = decision.reply or ""
+    quoted = [p for p in decision.passages if p.article_id == decision.article_id and p.text[:80] in reply]
+    intro_only = bool(quoted) and all(p.section == p.title for p in quoted)
+    return bool(quoted), intro_only
+
+
+async def run_facts(settings: Settings, dataset: Path = DEV_SET) -> dict[str, Any]:
+    """Every question through the pipeline on a scratch database; the figures and the misses."""
+    lines = dataset.read_text(encoding="utf-8").splitlines()  # noqa: ASYNC240 - a small file, read once
+    items = [json.loads(line) for line in lines if line.strip()]
+    in_kb = [i for i in items if i["kind"] == "in_kb"]
+    out_kb = [i for i in items if i["kind"] != "in_kb"]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        core = await build_core(settings.scratch(Path(tmp)))
+        try:
+            run = uuid.uuid4().hex[:8]
+            for item in items:
+                d = await core.pipeline.handle(Contact(id=f"facts-{run}-{item['id']}", text=item["question"]))
+                reply = (d.reply or "").lower()
+                _, intro_only = _quoted(d)
+                answered = d.action is Action.ANSWER and bool(d.article_id)
+                facts = all(f.lower() in reply for f in item.get("facts", []))
+                rows.append(
+                    {"id": item["id"], "kind": item["kind"], "answered": answered, "article": d.article_id,
+                     "expected": item.get("article_id"), "reason": d.reason, "facts": facts, "intro_only": intro_only}
+                )  # fmt: skip
+        finally:
+            await core.close()
+    answered_rows = [r for r in rows if r["kind"] == "in_kb" and r["answered"]]
+
+    def share(n: int, of: int) -> float:
+        return round(n / of, 4) if of else 0.0
+
+    return {
+        "command": f"autopilot eval facts --dataset {dataset}",
+        "in_kb": len(in_kb),
+        "answered": share(len(answered_rows), len(in_kb)),
+        "key_facts_among_answered": share(sum(r["facts"] for r in answered_rows), len(answered_rows)),
+        "right_article_among_answered": share(
+            sum(r["article"] == r["expected"] for r in answered_rows), len(answered_rows)
+        ),
+        "intro_only_among_answered": share(sum(r["intro_only"] for r in answered_rows), len(answered_rows)),
+        "handed_off": share(len(in_kb) - len(answered_rows), len(in_kb)),
+        "out_of_kb": len(out_kb),
+        "out_of_kb_answered_with_article": share(sum(r["answered"] for r in rows if r["kind"] != "in_kb"), len(out_kb)),
+        "misses": [r for r in rows if r["answered"] and (r["kind"] != "in_kb" or not r["facts"])],
+    }
