@@ -56,23 +56,34 @@ def report(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     chart: Annotated[Path | None, typer.Option(help="Also write the overview chart PNG here.")] = None,
     trend_chart: Annotated[Path | None, typer.Option(help="Also write the daily trend chart PNG here.")] = None,
+    retro: Annotated[
+        str | None, typer.Option(help="Instead, the semi-annual OKR retrospective of this half, e.g. H2-2026.")
+    ] = None,
 ) -> None:
-    """What's working and what isn't: headline metrics, significant changes, daily trends, SLA misses, KB gaps."""
+    """What's working and what isn't: headline metrics, significant changes, daily trends, SLA misses, KB gaps,
+    OKR progress and industry benchmarks."""
+    from automations.reports.benchmarks import load_benchmarks
     from automations.reports.html import render_html
     from automations.reports.markdown import render_markdown
     from automations.reports.narrative import build_report
+    from automations.reports.okrs import load_okrs
     from bot.charts import render_chart, render_trend_chart
 
     if fmt not in ("md", "html", "json"):
         err.print(f"[bold red]error:[/] unknown format {fmt!r}: use md, html or json")
         raise typer.Exit(2)
     settings = Settings()
+    okrs = load_okrs(settings.okrs_path)
+    if retro is not None:
+        _emit(_retrospective(settings, okrs, retro, fmt), out)
+        return
+    benchmarks = load_benchmarks(settings.benchmarks_path)
     span = _period(period, settings)
     result = _with_reports(
         settings,
         lambda r: build_report(
             r, span, now=datetime.now(UTC), costs=_costs(settings), tz=settings.report_timezone,
-            resolve_after=timedelta(hours=settings.resolve_after_hours),
+            resolve_after=timedelta(hours=settings.resolve_after_hours), okrs=okrs, benchmarks=benchmarks,
         ),
     )  # fmt: skip
     images: list[tuple[str, Path | None, bytes]] = []
@@ -90,11 +101,47 @@ def report(
     else:
         text = render_markdown(result)
         text += "".join(f"\n![{caption}]({path})\n" for caption, path, _ in images if path is not None)
+    _emit(text, out)
+
+
+def _emit(text: str, out: Path | None) -> None:
     if out is not None:
         out.write_text(text, encoding="utf-8")
         err.print(f"report written to {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _retrospective(settings: Settings, okrs: Any, half: str, fmt: str) -> str:
+    """``report --retro H2-2026``: the half's targets, hit or missed, with the drivers of each."""
+    from automations.reports.html import render_page
+    from automations.reports.okrs import half_period
+    from automations.reports.retro import build_retro, render_retro
+
+    label = half.strip().upper()
+    try:
+        half_period(label, settings.report_timezone, now=datetime.now(UTC))
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    targets = okrs.for_half(label)
+    if targets is None:
+        err.print(f"[bold red]error:[/] no OKR targets for {label} in {settings.okrs_path}")
+        raise typer.Exit(2)
+    result = _with_reports(
+        settings,
+        lambda r: build_retro(
+            r, targets, now=datetime.now(UTC), tz=settings.report_timezone, costs=_costs(settings),
+            resolve_after=timedelta(hours=settings.resolve_after_hours),
+        ),
+    )  # fmt: skip
+    if fmt == "json":
+        return json.dumps(result.to_json(), indent=2)
+    markdown = render_retro(result)
+    if fmt == "html":
+        span = f"{result.period.start:%Y-%m-%d} to {result.period.end:%Y-%m-%d}"
+        return render_page(f"Retrospective {result.half}", span, markdown)
+    return markdown
 
 
 def insights(

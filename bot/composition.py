@@ -278,6 +278,8 @@ async def build_scheduler(settings: Settings, *, clock: Clock) -> Scheduled:
 
     Alerts go to Slack through the outbox when Slack is configured (the workers send them), else to the log.
     """
+    from automations.reports.benchmarks import load_benchmarks
+    from automations.reports.okrs import load_okrs
     from bot.charts import render_chart
     from bot.scheduler import LogAlertSink, job_specs, scheduler_lock
     from bot.slack.wiring import slack_alert_sink
@@ -304,5 +306,6 @@ async def build_scheduler(settings: Settings, *, clock: Clock) -> Scheduled:
         reports=SqlReportSource(store.engine), tracker=tracker, sink=sink, start=clock.now(),
         tz=settings.report_timezone, chart=render_chart, kb_sync=kb_sync,
         costs=CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds),
+        okrs=load_okrs(settings.okrs_path), benchmarks=load_benchmarks(settings.benchmarks_path),
     )  # fmt: skip
     return Scheduled(specs, scheduler_lock(settings.db_url, store.engine), store.close)

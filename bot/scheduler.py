@@ -28,9 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from automations.alerts import Alert, AlertSink
 from automations.outcomes import OutcomeTracker
 from automations.ports import Clock
+from automations.reports.benchmarks import BenchmarkFile
 from automations.reports.jobs import send_digest, spike_alerts
 from automations.reports.metrics import CostModel
 from automations.reports.narrative import Report
+from automations.reports.okrs import OkrFile
 from automations.reports.ports import ReportSource
 from automations.reports.sla import sla_alerts
 from bot.settings import Settings
@@ -154,14 +156,18 @@ def job_specs(
     costs: CostModel | None = None,
     chart: Callable[[Report], bytes] | None = None,
     kb_sync: Callable[[], Awaitable[object]] | None = None,
+    okrs: OkrFile | None = None,
+    benchmarks: BenchmarkFile | None = None,
 ) -> list[JobSpec]:
-    """The scheduled jobs; interval jobs count from ``start`` (the clock's now), cron jobs use ``tz``."""
+    """The scheduled jobs; interval jobs count from ``start`` (the clock's now), cron jobs use ``tz``. Digests show
+    progress against ``okrs`` and the ``benchmarks`` when given."""
     costs = costs or CostModel()
 
     async def digest(kind: str, now: datetime) -> object:
         return await send_digest(
-            reports, sink, now, kind="daily" if kind == "daily" else "weekly", tz=tz, costs=costs, chart=chart
-        )
+            reports, sink, now, kind="daily" if kind == "daily" else "weekly", tz=tz, costs=costs, chart=chart,
+            okrs=okrs, benchmarks=benchmarks,
+        )  # fmt: skip
 
     async def kb(_now: datetime) -> object:
         return await kb_sync() if kb_sync is not None else None

@@ -17,6 +17,8 @@ DEFAULT_KB = packaged("knowledge", "content")
 DEFAULT_MODEL = data_path("model")
 DEFAULT_TAXONOMY = data_path("taxonomy.yaml")
 DEFAULT_SAFETY = data_path("safety.yaml")
+DEFAULT_OKRS = data_path("okrs.yaml")
+DEFAULT_BENCHMARKS = data_path("benchmarks.yaml")
 
 
 class SettingError(ValueError):
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
     cost_per_bot_contact: float = Field(default=0.10, alias="COST_PER_BOT_CONTACT")
     aht_seconds: float = Field(default=420.0, alias="AHT_SECONDS")
     report_timezone: str = Field(default="UTC", alias="REPORT_TIMEZONE")
+    okrs_path: Path = Field(default=DEFAULT_OKRS, alias="OKRS_PATH")
+    benchmarks_path: Path = Field(default=DEFAULT_BENCHMARKS, alias="BENCHMARKS_PATH")
 
     # Optional LLM (issue 7): on only when LLM_BASE_URL (or OPENAI_API_KEY) and LLM_MODEL are set
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")

@@ -57,7 +57,7 @@ async def run_facts(settings: Settings, dataset: Path = DEV_SET) -> dict[str, An
                 )  # fmt: skip
         finally:
             await core.close()
-    answered_rows = [r for r in rows if r["kind"] == "in_kb" and r["answered"]]
+    done = [r for r in rows if r["kind"] == "in_kb" and r["answered"]]
 
     def share(n: int, of: int) -> float:
         return round(n / of, 4) if of else 0.0
@@ -65,13 +65,11 @@ async def run_facts(settings: Settings, dataset: Path = DEV_SET) -> dict[str, An
     return {
         "command": f"autopilot eval facts --dataset {dataset}",
         "in_kb": len(in_kb),
-        "answered": share(len(answered_rows), len(in_kb)),
-        "key_facts_among_answered": share(sum(r["facts"] for r in answered_rows), len(answered_rows)),
-        "right_article_among_answered": share(
-            sum(r["article"] == r["expected"] for r in answered_rows), len(answered_rows)
-        ),
-        "intro_only_among_answered": share(sum(r["intro_only"] for r in answered_rows), len(answered_rows)),
-        "handed_off": share(len(in_kb) - len(answered_rows), len(in_kb)),
+        "answered": share(len(done), len(in_kb)),
+        "key_facts_among_answered": share(sum(r["facts"] for r in done), len(done)),
+        "right_article_among_answered": share(sum(r["article"] == r["expected"] for r in done), len(done)),
+        "intro_only_among_answered": share(sum(r["intro_only"] for r in done), len(done)),
+        "handed_off": share(len(in_kb) - len(done), len(in_kb)),
         "out_of_kb": len(out_kb),
         "out_of_kb_answered_with_article": share(sum(r["answered"] for r in rows if r["kind"] != "in_kb"), len(out_kb)),
         "misses": [r for r in rows if r["answered"] and (r["kind"] != "in_kb" or not r["facts"])],

@@ -66,7 +66,7 @@ async def test_help_and_bad_periods_are_answered_in_the_ack(settings: Settings, 
         help_reply = (await stack.slack.command("help", user=MANAGER)).json()
         assert help_reply["response_type"] == "ephemeral"
         rendered = json.dumps(help_reply["blocks"])
-        for sub in ("metrics", "drivers", "sla", "report", "staffing", "help"):
+        for sub in ("metrics", "drivers", "sla", "report", "staffing", "okr", "help"):
             assert f"/cx {sub}" in rendered
         assert "unknown period" in (await stack.slack.command("metrics fortnight", user=MANAGER)).json()["text"]
         assert fake.of("respond") == []
@@ -142,3 +142,25 @@ async def test_app_home_dashboard_for_managers(settings: Settings, make_core, fa
         rendered = json.dumps(view)
         assert view["type"] == "home" and "last 7 days" in rendered
         assert f"*Contacts*\\n{len(CONTACTS)}" in rendered and len(view["blocks"]) <= 100
+
+
+async def test_okr_shows_the_half_so_far_against_its_targets(settings: Settings, make_core, fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from automations.reports.okrs import half_label
+
+    half = half_label(datetime.now(UTC))
+    okrs = tmp_path / "okrs.yaml"
+    okrs.write_text(
+        f"version: 1\nhalves:\n  - half: {half}\n    objective: Fast, right answers\n"
+        "    targets: {deflection_rate: 0.5, csat: 4.5, qa_score: 0.8, sla_adherence: 0.9}\n"
+    )
+    configured = slack_settings(settings, fake).model_copy(update={"okrs_path": okrs})
+    async with slack_stack(configured, make_core, fake) as stack:
+        await seed(stack)
+        await stack.slack.command("okr", user=MANAGER)
+        [reply] = await fake.wait_for("respond", within=60)
+        rendered = json.dumps(blocks_of(reply))
+        assert f"OKRs: {half} so far" in rendered and "Fast, right answers" in rendered
+        assert "CSAT: target at least 4.50; no data in the period" in rendered  # no CSAT given on the seeded contacts
+        assert "QA score: target at least 80.0%; no QA scores are recorded yet" in rendered

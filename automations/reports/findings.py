@@ -1,13 +1,14 @@
 """What changed between two periods, stated only when the data supports it.
 
 Every comparison the report could make is tested (:mod:`automations.reports.stats`): contacts overall and per
-driver (counts), and deflection, satisfied CSAT (4-5) and SLA adherence overall plus deflection per driver (rates).
-A comparison with a base under :data:`~automations.reports.wording.MIN_BASE` is not tested: a count is "new", a
-rate "too few". The p-values of one report are adjusted together (Benjamini-Hochberg); a change is *significant*
-when ``q < 0.05``, its interval excludes no change and it is material (at least 10 % for counts, 2 points for rates);
-a significant but smaller change is *small*. Significant findings are ranked by **impact**: the contacts the change
-affects at the conservative end of its 95 % interval (extra or fewer contacts; points of a rate x its base), so a
-large, certain change comes before a large, uncertain one and before a small, certain one.
+driver (counts), and deflection, satisfied CSAT (4-5), SLA adherence and repeat contacts overall plus deflection per
+driver (rates). A comparison with a base under :data:`~automations.reports.wording.MIN_BASE` gets no percentage: a
+rate is "too few", a count is "new" when it is significantly up (and "too few" otherwise). The p-values of one report
+are adjusted together (Benjamini-Hochberg); a change is *significant* when ``q < 0.05``, its interval excludes no
+change and it is material (at least 10 % for counts, 2 points for rates); a significant but smaller change is
+*small*. Significant findings are ranked by **impact**: the contacts the change affects at the conservative end of
+its 95 % interval (extra or fewer contacts; points of a rate x its base), so a large, certain change comes before a
+large, uncertain one and before a small, certain one.
 """
 
 from __future__ import annotations
@@ -173,8 +174,13 @@ def find_changes(current: Metrics, previous: Metrics, extra: Iterable[Finding] =
         found.append(_rates("deflection", key, group, a.deflected if a else 0, a.settled if a else 0,
                             b.deflected if b else 0, b.settled if b else 0))  # fmt: skip
     found.extend(extra)
-    tested = [i for i, f in enumerate(found) if f.status == "untested"]
+    tested = [i for i, f in enumerate(found) if f.status in ("untested", "new")]
     for i, q in zip(tested, adjust([found[i].p_value for i in tested]), strict=True):
-        found[i] = _judge(found[i], q)
+        f = found[i]
+        if f.status == "new":  # too few before for a percentage: "new" only when clearly up
+            up = q < ALPHA and (f.current or 0) > (f.previous or 0)
+            found[i] = replace(f, q_value=q, status="new" if up else "too_few")
+        else:
+            found[i] = _judge(f, q)
     order = {"significant": 0, "small": 1, "new": 2, "not_significant": 3, "too_few": 4}
     return tuple(sorted(found, key=lambda f: (order[f.status], -f.impact, f.q_value, f.scope, f.metric)))

@@ -14,7 +14,7 @@ from automations.reports.markdown import sections
 from automations.reports.narrative import Report
 from automations.reports.wording import duration, pct
 
-__all__ = ["STYLE", "render_html"]
+__all__ = ["STYLE", "render_html", "render_page"]
 
 STYLE = """
 :root { --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; --brand:#2b6cb0; --good:#2f855a; --bad:#c53030; }
@@ -40,14 +40,16 @@ table { border-collapse: collapse; width: 100%; background: #fff; margin: 8px 0;
 th, td { border: 1px solid var(--line); padding: 6px 10px; text-align: left; }
 th { background: #edf2f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .up { color: var(--good); } .down { color: var(--bad); } .muted { color: var(--muted); }
+code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; letter-spacing: 1px; color: var(--brand); }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media print { body { background: #fff; } .kpi, figure, .headlines { break-inside: avoid; } }
 """
 
 
 def _inline(text: str) -> str:
-    """Escape ``text`` and turn the narrative's ``*bold*`` into ``<strong>``."""
-    return re.sub(r"\*([^*]+)\*", r"<strong>\1</strong>", html.escape(text))
+    """Escape ``text`` and turn the narrative's ``*bold*`` into ``<strong>`` and ```code``` into ``<code>``."""
+    bold = re.sub(r"\*([^*]+)\*", r"<strong>\1</strong>", html.escape(text))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", bold)
 
 
 def _kpis(report: Report) -> str:
@@ -100,5 +102,36 @@ def render_html(report: Report, images: Sequence[tuple[str, bytes]] = (), *, ext
         "Changes are stated only when significant at 95 % (Benjamini-Hochberg across all comparisons); rates on "
         "small samples carry their 95 % Wilson interval.</footer>"
     )
+    parts.append("</main></body></html>")
+    return "\n".join(parts)
+
+
+def render_page(title: str, subtitle: str, markdown: str) -> str:
+    """A styled, self-contained page from simple Markdown (``#``/``##`` headings, ``-`` bullets, paragraphs)."""
+    esc = html.escape
+    parts = [
+        "<!doctype html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body><main>",
+        f"<header class='report'><h1>{esc(title)}</h1><p class='period'>{esc(subtitle)}</p></header>",
+    ]
+    open_list = False
+    for line in markdown.splitlines():
+        if line.startswith("- "):
+            if not open_list:
+                parts.append("<ul>")
+                open_list = True
+            parts.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if open_list:
+            parts.append("</ul>")
+            open_list = False
+        if line.startswith("## "):
+            parts.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.strip() and not line.startswith("# "):
+            parts.append(f"<p>{_inline(line)}</p>")
+    if open_list:
+        parts.append("</ul>")
     parts.append("</main></body></html>")
     return "\n".join(parts)

@@ -12,9 +12,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from automations.alerts import Alert, AlertSink
+from automations.reports.benchmarks import BenchmarkFile
 from automations.reports.markdown import render_markdown
 from automations.reports.metrics import DEFAULT_COSTS, CostModel
 from automations.reports.narrative import Report, build_report
+from automations.reports.okrs import OkrFile
 from automations.reports.periods import Period
 from automations.reports.ports import ReportSource
 from automations.reports.spikes import SpikeRule, find_spikes, spike_examples
@@ -41,10 +43,13 @@ async def send_digest(
     tz: str = "UTC",
     costs: CostModel = DEFAULT_COSTS,
     chart: ChartRenderer | None = None,
+    okrs: OkrFile | None = None,
+    benchmarks: BenchmarkFile | None = None,
 ) -> Alert:
-    """Post the daily or weekly digest: the report's Markdown and, when a renderer is given, its chart."""
+    """Post the daily or weekly digest: the report's Markdown (with OKR progress and benchmarks when given) and, when
+    a renderer is given, its chart."""
     period = digest_period(kind, now, tz)
-    report = await build_report(source, period, now=now, costs=costs, tz=tz)
+    report = await build_report(source, period, now=now, costs=costs, tz=tz, okrs=okrs, benchmarks=benchmarks)
     alert = Alert(
         key=f"digest:{kind}:{period.start:%Y-%m-%d}",
         kind=f"digest_{kind}",

@@ -110,6 +110,7 @@ def sections(report: Report) -> list[tuple[str, list[str]]]:
             "Knowledge-base gaps",
             [f"*{s.key}*: {s.kb_gap_handoffs:,} hand-offs with no good article" for s in report.kb_gaps],
         ),
+        *report.extras.sections(),
     ]
 
 

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from automations.reports.periods import Period
-from automations.reports.ports import CsatRow, CubeRow, ReportSource, TimingRow
+from automations.reports.ports import CubeRow, ReportSource
 from automations.reports.values import (
     DEFAULT_COSTS,
     FRT_BUCKET_S,
@@ -155,21 +155,21 @@ class Metrics:
         }
 
 
-def slices(
-    cube: Iterable[CubeRow],
-    csat: Iterable[CsatRow],
-    key: Callable[[CubeRow], tuple[str, str]],
-    ckey: Callable[[CsatRow], str],
-) -> tuple[Slice, ...]:
+def slices(cube: Iterable[CubeRow], key: Callable[[CubeRow], tuple[str, str]]) -> tuple[Slice, ...]:
     """Aggregate cube rows into one :class:`Slice` per ``key(row) = (key, group)``, most contacts first."""
-    acc: dict[str, list[int]] = defaultdict(lambda: [0] * 10)
+    acc: dict[str, list[int]] = defaultdict(lambda: [0] * 11)
+    frt: dict[str, float] = defaultdict(float)
     group_of: dict[str, str] = {}
     for row in cube:
         k, group = key(row)
         group_of.setdefault(k, group)
         a = acc[k]
         a[0] += row.count
+        a[7] += row.csat_responses
+        a[8] += row.csat_total
         a[9] += row.repeats
+        a[10] += row.frt_count
+        frt[k] += row.frt_total_s
         if row.action == "answer":
             a[1] += row.count
             a[3] += row.count if row.state == "resolved" else 0
@@ -178,41 +178,40 @@ def slices(
         else:
             a[2] += row.count
             a[6] += row.count if row.kb_gap else 0
-    for crow in csat:
-        k = ckey(crow)
-        if k in acc:
-            acc[k][7] += crow.responses
-            acc[k][8] += crow.total
-    out = [Slice(k, group_of[k], *a) for k, a in acc.items()]  # the fields in order, repeats last
+    out = [
+        Slice(k, group_of[k], a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], frt[k])
+        for k, a in acc.items()
+        if a[0]
+    ]
     return tuple(sorted(out, key=lambda s: (-s.contacts, s.key)))
 
 
-def _csat(rows: list[CsatRow]) -> Csat:
-    def mean(selected: list[CsatRow]) -> float | None:
-        return ratio(sum(r.total for r in selected), sum(r.responses for r in selected))
+def _csat(rows: list[CubeRow]) -> Csat:
+    def mean(selected: list[CubeRow]) -> float | None:
+        return ratio(sum(r.csat_total for r in selected), sum(r.csat_responses for r in selected))
 
-    responses = sum(r.responses for r in rows)
+    responses = sum(r.csat_responses for r in rows)
     return Csat(
         mean=mean(rows),
         responses=responses,
-        satisfied_share=ratio(sum(r.satisfied for r in rows), responses),
+        satisfied_share=ratio(sum(r.csat_satisfied for r in rows), responses),
         bot_mean=mean([r for r in rows if r.action == "answer"]),
         human_mean=mean([r for r in rows if r.action != "answer"]),
     )
 
 
-def _sla(timing: list[TimingRow]) -> tuple[TierSla, ...]:
+def _sla(cube: list[CubeRow]) -> tuple[TierSla, ...]:
     acc: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
-    for row in timing:
-        if row.metric != "sla":
+    for row in cube:
+        if row.action == "answer":
             continue
         a = acc[row.tier]
         a[0] += row.count
-        a[1] += row.count if row.first == "met" else 0
-        a[2] += row.count if row.first == "missed" else 0
-        a[3] += row.count if row.second == "met" else 0
-        a[4] += row.count if row.second == "missed" else 0
-    return tuple(TierSla(tier, *a) for tier, a in sorted(acc.items()))
+        a[1] += row.fr_met
+        a[2] += row.fr_missed
+        a[3] += row.res_met
+        a[4] += row.res_missed
+    return tuple(TierSla(tier, *a) for tier, a in sorted(acc.items()) if a[0])
 
 
 async def compute_metrics(
@@ -224,20 +223,18 @@ async def compute_metrics(
     resolve_after: timedelta = timedelta(hours=24),
     refresh: bool = True,
 ) -> Metrics:
-    """Compute every metric of ``period`` from ``source``'s three aggregates (cubes), read concurrently.
+    """Compute every metric of ``period`` from ``source``'s two aggregates (the cube and the duration histograms),
+    read concurrently.
 
     ``refresh`` first brings the source's fact table up to date (a short write transaction); pass ``False`` when
     the caller just did, or to read without ever taking a write lock.
     """
     if refresh:
         await source.refresh()
-    # three reads at once, so the database (and SQLite's threads) can work on the queries at the same time
-    cube, csat_rows, timing = await asyncio.gather(
-        source.outcome_cube(period, now=now, resolve_after=resolve_after),
-        source.csat_cube(period),
-        source.timing_cube(period, now=now),
+    cube, timing = await asyncio.gather(
+        source.outcome_cube(period, now=now, resolve_after=resolve_after), source.durations(period)
     )
-    overall = slices(cube, csat_rows, lambda r: ("all", "all"), lambda r: "all")[:1]
+    overall = slices(cube, lambda r: ("all", "all"))[:1]
     total = overall[0] if overall else Slice("all", "all", 0, 0, 0, 0, 0, 0, 0, 0, 0)
     escalations: dict[str, int] = defaultdict(int)
     bot_latency_ms, bot_deflected = 0.0, 0
@@ -256,17 +253,19 @@ async def compute_metrics(
         period=period,
         computed_at=now,
         overall=total,
-        escalations_by_tier=tuple(sorted(escalations.items(), key=lambda kv: (-kv[1], kv[0]))),
-        csat=_csat(csat_rows),
-        sla=_sla(timing),
+        escalations_by_tier=tuple(
+            sorted(((t, n) for t, n in escalations.items() if n), key=lambda kv: (-kv[1], kv[0]))
+        ),
+        csat=_csat(cube),
+        sla=_sla(cube),
         first_response_time=histogram_durations(
             [(r.bucket, r.count, r.total_s) for r in timing if r.metric == "frt"], FRT_BUCKET_S
         ),
         resolution_time=resolution_time,
         bot_resolution_time=Durations(bot_deflected, ratio(bot_latency_ms / 1000.0, bot_deflected), None, None),
         cost=CostSummary(cost, resolutions, ratio(cost, resolutions)),
-        drivers=slices(cube, csat_rows, lambda r: (r.category, r.group), lambda r: r.category),
-        groups=slices(cube, csat_rows, lambda r: (r.group, r.group), lambda r: r.group),
-        tiers=slices(cube, csat_rows, lambda r: (r.tier, r.tier), lambda r: r.tier),
-        channels=slices(cube, csat_rows, lambda r: (r.source, r.source), lambda r: r.source),
+        drivers=slices(cube, lambda r: (r.category, r.group)),
+        groups=slices(cube, lambda r: (r.group, r.group)),
+        tiers=slices(cube, lambda r: (r.tier, r.tier)),
+        channels=slices(cube, lambda r: (r.source, r.source)),
     )

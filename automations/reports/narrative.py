@@ -8,13 +8,16 @@ ranked by their conservative impact; when nothing moved the report says so. Rend
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from automations.reports.benchmarks import BenchmarkFile
 from automations.reports.daily import DayPoint, daily_series
+from automations.reports.extras import ReportExtras, report_extras
 from automations.reports.findings import Finding, find_changes
 from automations.reports.metrics import DEFAULT_COSTS, CostModel, Metrics, Slice, TierSla, compute_metrics
+from automations.reports.okrs import OkrFile
 from automations.reports.periods import Period
 from automations.reports.ports import ReportSource
 from automations.reports.trends import DriverTrend, compare
@@ -48,6 +51,7 @@ class Report:
     kb_gaps: tuple[Slice, ...]
     top: int = 5
     daily: tuple[DayPoint, ...] = ()
+    extras: ReportExtras = field(default_factory=ReportExtras)
 
     @property
     def period(self) -> Period:
@@ -142,12 +146,21 @@ class Report:
         ]  # fmt: skip
         doc["kb_gaps"] = [{"driver": s.key, "group": s.group, "handoffs": s.kb_gap_handoffs} for s in self.kb_gaps]
         doc["daily"] = [d.to_json() for d in self.daily]
+        doc.update(self.extras.to_json())
         doc["headlines"] = self.headlines()
         return doc
 
 
-def build(current: Metrics, previous: Metrics, *, top: int = 5, daily: tuple[DayPoint, ...] = ()) -> Report:
-    """Derive the findings from two periods' metrics (pure); ``daily`` is the period's trend series."""
+def build(
+    current: Metrics,
+    previous: Metrics,
+    *,
+    top: int = 5,
+    daily: tuple[DayPoint, ...] = (),
+    extras: ReportExtras | None = None,
+) -> Report:
+    """Derive the findings from two periods' metrics (pure); ``daily`` is the period's trend series, ``extras`` its
+    OKR progress and benchmarks."""
     trends = compare(current, previous)
     working = [t for t in trends if t.settled >= MIN_BASE and t.automation_rate is not None]
     working.sort(key=lambda t: -(t.automation_rate or 0) * t.contacts)
@@ -158,7 +171,7 @@ def build(current: Metrics, previous: Metrics, *, top: int = 5, daily: tuple[Day
     gaps = sorted((s for s in current.drivers if s.kb_gap_handoffs), key=lambda s: -s.kb_gap_handoffs)
     return Report(
         current, previous, find_changes(current, previous), tuple(trends), tuple(working[:top]), tuple(misses),
-        tuple(gaps[:top]), top, daily,
+        tuple(gaps[:top]), top, daily, extras or ReportExtras(),
     )  # fmt: skip
 
 
@@ -171,9 +184,12 @@ async def build_report(
     top: int = 5,
     tz: str = "UTC",
     resolve_after: timedelta = timedelta(hours=24),
+    okrs: OkrFile | None = None,
+    benchmarks: BenchmarkFile | None = None,
 ) -> Report:
     """Compute the period, the one before it and the period's daily series from ``source`` (refreshed once), and
-    derive the findings; days are those of the reporting time zone ``tz``."""
+    derive the findings; days are those of the reporting time zone ``tz``. With ``okrs``, the report shows the
+    period against the targets of the half it ends in; with ``benchmarks``, published figures beside ours."""
     await source.refresh()
     current, previous, hours = await asyncio.gather(
         compute_metrics(source, period, now=now, costs=costs, resolve_after=resolve_after, refresh=False),
@@ -181,7 +197,8 @@ async def build_report(
         source.hourly_figures(period, now=now, resolve_after=resolve_after),
     )
     daily = daily_series(hours, period, tz, settled_before=now - resolve_after)
-    return build(current, previous, top=top, daily=daily)
+    extras = report_extras(current, tz=tz, okrs=okrs, benchmarks=benchmarks)
+    return build(current, previous, top=top, daily=daily, extras=extras)
 
 
 def _versus(r: Report, metric: str, before: str) -> str:

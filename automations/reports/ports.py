@@ -15,12 +15,14 @@ from typing import Protocol
 from automations.reports.periods import Period
 from automations.reports.values import SlaDeadline
 
-__all__ = ["CsatRow", "CubeRow", "GapQuestion", "HourFigures", "HourlyCount", "ReportSource", "TimingRow"]
+__all__ = ["CubeRow", "DurationRow", "GapQuestion", "HourFigures", "HourlyCount", "ReportSource"]
 
 
 @dataclass(frozen=True, slots=True)
 class CubeRow:
-    """Count of customer contacts with one combination of driver, tier, source, action and effective state."""
+    """Customer contacts with one combination of driver, tier, source, action and effective outcome state, with
+    what the metrics sum over them: bot latency, repeats, first responses, CSAT responses, and SLA deadlines of the
+    hand-offs (``*_missed`` counts late events and open deadlines already past due when the report asks)."""
 
     category: str
     group: str
@@ -32,32 +34,24 @@ class CubeRow:
     count: int
     latency_ms: float
     repeats: int = 0
+    frt_count: int = 0
+    frt_total_s: float = 0.0
+    csat_responses: int = 0
+    csat_total: int = 0
+    csat_satisfied: int = 0
+    fr_met: int = 0
+    fr_missed: int = 0
+    res_met: int = 0
+    res_missed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class CsatRow:
-    """CSAT responses on contacts of one driver/tier/source/action."""
-
-    category: str
-    group: str
-    tier: str
-    source: str
-    action: str
-    responses: int
-    total: int
-    satisfied: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimingRow:
-    """One row of the hand-off timing cube: ``metric`` is ``sla`` (first/second = first-response/resolution
-    state: ``met``, ``missed``, ``pending`` or ``none``), ``frt`` or ``res`` (bucket = duration // bucket width,
-    :data:`~automations.reports.values.FRT_BUCKET_S` and :data:`~automations.reports.values.RES_BUCKET_S`)."""
+class DurationRow:
+    """One bucket of a hand-off duration histogram: ``metric`` ``frt`` (first response) or ``res`` (resolution);
+    ``bucket`` = duration // bucket width (:data:`~automations.reports.values.FRT_BUCKET_S`,
+    :data:`~automations.reports.values.RES_BUCKET_S`)."""
 
     metric: str
-    tier: str
-    first: str
-    second: str
     bucket: int
     count: int
     total_s: float
@@ -117,28 +111,23 @@ class ReportSource(Protocol):
         ...
 
     async def outcome_cube(self, period: Period, *, now: datetime, resolve_after: timedelta) -> list[CubeRow]:
-        """Contacts decided in ``period`` by driver/tier/source/action/effective state.
+        """Contacts decided in ``period`` by driver/tier/source/action/effective state, with their sums.
 
         The effective state counts an ``answered`` outcome decided before ``now - resolve_after`` as ``resolved``
-        (what the finalize job will make of it).
+        (what the finalize job will make of it). A deadline is met when its agent event (first response, closure)
+        came by it, missed when it came later or has not come and the deadline is before ``now``. Several rows may
+        share a key (the caller sums them).
         """
         ...
 
-    async def csat_cube(self, period: Period) -> list[CsatRow]:
-        """CSAT responses (1..5) given on contacts decided in ``period``, by driver/tier/source/action."""
-        ...
-
-    async def timing_cube(self, period: Period, *, now: datetime) -> list[TimingRow]:
-        """SLA outcomes and first-response/resolution histograms of the hand-offs decided in ``period``.
-
-        Durations run from the contact's receipt to the first ``first_response`` / ``closed`` agent event; a
-        deadline with no event yet is ``missed`` once it has passed at ``now`` and ``pending`` before.
-        """
+    async def durations(self, period: Period) -> list[DurationRow]:
+        """First-response and resolution-time histograms of the hand-offs decided in ``period``, both measured from
+        the contact's receipt to the first ``first_response`` / ``closed`` agent event."""
         ...
 
     async def hourly_figures(self, period: Period, *, now: datetime, resolve_after: timedelta) -> list[HourFigures]:
         """The figures of the contacts decided in ``period``, one row per UTC hour that has any (the effective
-        outcome and SLA states as in :meth:`outcome_cube` and :meth:`timing_cube`)."""
+        outcome and SLA states as in :meth:`outcome_cube`)."""
         ...
 
     async def hourly_counts(

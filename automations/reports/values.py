@@ -107,6 +107,13 @@ class Slice:
     csat_responses: int
     csat_total: int
     repeats: int = 0
+    frt_count: int = 0
+    frt_total_s: float = 0.0
+
+    @property
+    def first_response_mean_s(self) -> float | None:
+        """Mean first-response time of the hand-offs that had one."""
+        return ratio(self.frt_total_s, self.frt_count)
 
     @property
     def repeat_rate(self) -> float | None:
@@ -153,6 +160,7 @@ class Slice:
             "csat_responses": self.csat_responses,
             "repeat_contacts": self.repeats,
             "repeat_contact_rate": self.repeat_rate,
+            "first_response_mean_s": self.first_response_mean_s,
         }
 
 

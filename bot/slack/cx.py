@@ -20,9 +20,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from automations.reports.benchmarks import load_benchmarks
 from automations.reports.forecast import forecast_week, plan_shifts
 from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.narrative import build_report
+from automations.reports.okrs import half_label, half_period, load_okrs, okr_progress
 from automations.reports.periods import Period, parse_period
 from automations.reports.sla import sla_nearest_breach
 from automations.reports.staffing import erlang_c_agents
@@ -33,6 +35,7 @@ from bot.slack.dashboards import (
     drivers_blocks,
     help_blocks,
     metrics_blocks,
+    okr_blocks,
     report_blocks,
     sla_blocks,
     staffing_blocks,
@@ -45,7 +48,7 @@ REFUSAL = (
     "Sorry, `/cx` is only available to support managers. If you need these figures, your team lead can share them."
 )
 WITH_PERIOD = {"metrics", "drivers", "report"}
-COMMANDS = WITH_PERIOD | {"sla", "staffing"}
+COMMANDS = WITH_PERIOD | {"sla", "staffing", "okr"}
 
 
 class Managers:
@@ -89,6 +92,8 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
     settings = service.settings
     costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
     reports = service.core.reports
+    okrs = load_okrs(settings.okrs_path)
+    benchmarks = load_benchmarks(settings.benchmarks_path)
 
     def period_of(sub: str, arg: str | None) -> Period | None:
         return (
@@ -118,8 +123,18 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
             return drivers_blocks(await driver_trends(reports, period, now=now, costs=costs), label=period.label)
         if sub == "sla":
             return sla_blocks(await sla_nearest_breach(reports, now, limit=10))
+        if sub == "okr":
+            half = half_label(now, settings.report_timezone)
+            targets = okrs.for_half(half)
+            if targets is None:
+                return okr_blocks(half, None, (), None)
+            so_far = half_period(half, settings.report_timezone, now=now)
+            metrics = await compute_metrics(reports, so_far, now=now, costs=costs)
+            return okr_blocks(half, targets, okr_progress(metrics, targets.targets), so_far)
         if sub == "report" and period is not None:
-            report = await build_report(reports, period, now=now, costs=costs, tz=settings.report_timezone)
+            report = await build_report(
+                reports, period, now=now, costs=costs, tz=settings.report_timezone, okrs=okrs, benchmarks=benchmarks
+            )
             from bot.charts import render_chart, render_trend_chart  # matplotlib: imported only to draw
 
             overview = await asyncio.to_thread(render_chart, report)

@@ -16,6 +16,8 @@ from automations.reports.forecast import ShiftPlan
 from automations.reports.markdown import render_markdown
 from automations.reports.metrics import Metrics
 from automations.reports.narrative import Report
+from automations.reports.okrs import HalfTargets, Progress
+from automations.reports.periods import Period
 from automations.reports.staffing import StaffingResult
 from automations.reports.trends import DriverTrend
 from automations.reports.values import SlaDeadline
@@ -27,6 +29,7 @@ __all__ = [
     "drivers_blocks",
     "help_blocks",
     "metrics_blocks",
+    "okr_blocks",
     "report_blocks",
     "sla_blocks",
     "staffing_blocks",
@@ -40,6 +43,7 @@ HELP = (
     ("sla", "open hand-offs nearest to breaching their SLA"),
     ("report [period]", "the narrative report, with its charts (overview, daily trends) sent to you as PNGs"),
     ("staffing", "Erlang C agents for the next hour and the week's shift plan from the forecast"),
+    ("okr", "the half-year so far against its OKR targets"),
     ("help", "this list"),
 )  # fmt: skip
 
@@ -159,3 +163,19 @@ def staffing_blocks(
         section(f"*Week plan (agents per shift)*\n{week}"),
         context(f"Forecast from {weeks_of_history} weeks of hand-offs, weighted to the most recent."),
     ]
+
+
+def okr_blocks(
+    half: str, targets: HalfTargets | None, progress: Sequence[Progress], period: Period | None
+) -> list[Block]:
+    """The half-year so far against its OKR targets."""
+    if targets is None or period is None:
+        return [header(f"OKRs: {half}"), section(f"No OKR targets are set for {half}.")]
+    marks = {"met": ":white_check_mark:", "missed": ":x:", "no_data": ":grey_question:"}
+    lines = [f"{marks.get(p.status, '')} {p.text()}" for p in progress]
+    blocks: list[Block] = [header(f"OKRs: {half} so far")]
+    if targets.objective:
+        blocks.append(section(f"*Objective:* {targets.objective}"))
+    blocks.append(section("\n".join(lines) or "No targets."))
+    blocks.append(context(f"{period.describe()} · rates within their 95% interval of the target are marked as such"))
+    return blocks

@@ -1,4 +1,4 @@
-"""The per-contact fact table behind the metrics engine, refreshed incrementally.
+"""The per-contact fact table behind the metrics engine and its rollups, refreshed incrementally.
 
 ``report_facts`` holds one narrow row per contact (driver, tier, source, action, current outcome, SLA deadlines,
 first response and close times, CSAT totals), clustered by decision time, so a report reads one range of one table
@@ -6,12 +6,14 @@ instead of joining five. It is derived data: :func:`refresh_facts` recomputes th
 since the last refresh, found through the autoincrement ids of ``outcome_transitions`` (every decision and every
 outcome change writes one), ``agent_events`` and ``feedback``; ids survive back-dated timestamps. On PostgreSQL,
 where a lower id can commit after a higher one, each refresh looks back ``PG_LAG`` ids more (recomputing a row
-is idempotent). The first refresh, or one with very many touched contacts, rebuilds the whole table.
+is idempotent). The first refresh, or one with very many touched contacts, rebuilds the whole table. The rollups
+(:mod:`store.reports.rollup`) of every UTC day a touched contact was decided in are recomputed in the same
+transaction, so facts and rollups always agree.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Interval, Select, and_, case, delete, func, insert, literal, select, text, union
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.reports.values import KB_GAP_REASONS
 from store.reports.queries import agent_events, contacts, decisions, feedback, outcomes
+from store.reports.rollup import days_of, refresh_rollups
 from store.reports.tables import ReportFactRow, ReportStateRow
 from store.tables import Base
 
@@ -93,6 +96,7 @@ _COLUMNS = [c.name for c in facts.columns]
 async def _rebuild(conn: AsyncConnection) -> int:
     await conn.execute(delete(facts))
     await conn.execute(insert(facts).from_select(_COLUMNS, _rows(conn.dialect.name)))
+    await refresh_rollups(conn, None)
     return int(await conn.scalar(select(func.count()).select_from(facts)) or 0)
 
 
@@ -121,6 +125,7 @@ async def refresh_facts(engine: AsyncEngine) -> int:
             if len(touched) > FULL_REBUILD_AT:
                 done = await _rebuild(conn)
             else:
+                moments: list[datetime] = []
                 for start in range(0, len(touched), CHUNK):
                     chunk = touched[start : start + CHUNK]
                     await conn.execute(delete(facts).where(facts.c.contact_id.in_(chunk)))
@@ -129,6 +134,10 @@ async def refresh_facts(engine: AsyncEngine) -> int:
                             _COLUMNS, _rows(conn.dialect.name).where(decisions.c.contact_id.in_(chunk))
                         )
                     )
+                    found = await conn.scalars(select(facts.c.decided_at).where(facts.c.contact_id.in_(chunk)))
+                    moments.extend(found.all())
+                if moments:
+                    await refresh_rollups(conn, days_of(moments))
                 done = len(touched)
         await conn.execute(delete(_state))
         await conn.execute(insert(_state), [{"name": name, "value": value} for name, value in tops.items()])

@@ -1,9 +1,10 @@
-"""The reporting SQL, portable between SQLite and PostgreSQL.
+"""The reporting SQL over ``report_facts``, portable between SQLite and PostgreSQL.
 
-The metrics queries read ``report_facts`` (kept current by :func:`store.reports.facts.refresh_facts`).
-Every query aggregates in the database and returns a few hundred rows at most, whatever the number of contacts:
-the per-period "cube" (counts by driver, tier, source, action and effective outcome), the CSAT cube, the hand-off
-timing cube (SLA outcomes plus first-response and resolution-time histograms) and hourly counts. Only the
+These queries read the fact table directly (kept current by :func:`store.reports.facts.refresh_facts`): the
+rollups (:mod:`store.reports.rollup`) are built from the same aggregates (:func:`fact_sums`), and a report reads
+the facts only for the part of a period that no whole rollup bucket covers. Every query aggregates in the database
+and returns a few hundred rows at most: the "cube" (contacts by driver, tier, source, action and effective outcome,
+with their CSAT, SLA, first-response and repeat sums), the duration histograms and hourly counts. Only the
 arithmetic on timestamps differs by dialect (:class:`SqlDialect`).
 """
 
@@ -17,8 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from automations.reports.periods import Period
-from automations.reports.ports import CsatRow, CubeRow, HourlyCount, TimingRow
+from automations.reports.ports import CubeRow, DurationRow, HourlyCount
 from automations.reports.values import FRT_BUCKET_S, RES_BUCKET_S
 from store.reports.tables import ReportFactRow
 from store.sql import READONLY_OPTION
@@ -29,15 +29,17 @@ __all__ = [
     "SqlDialect",
     "agent_events",
     "contacts",
-    "csat_cube",
+    "count_if",
     "decisions",
+    "fact_cube",
+    "fact_durations",
+    "fact_sums",
     "facts",
     "feedback",
     "hourly_counts",
-    "outcome_cube",
     "outcomes",
+    "overdue",
     "reader",
-    "timing_cube",
 ]
 
 contacts = Base.metadata.tables["contacts"]
@@ -78,91 +80,109 @@ class SqlDialect:
             return func.strftime("%Y-%m-%d %H", column)
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
 
+    def truncate(self, column: Any, unit: str) -> ColumnElement[Any]:
+        """A timestamp cut to the start of its UTC ``day`` or ``hour``, stored like the column itself."""
+        if self.name == "sqlite":  # naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
+            return func.strftime("%Y-%m-%d 00:00:00.000000" if unit == "day" else "%Y-%m-%d %H:00:00.000000", column)
+        return func.timezone("UTC", func.date_trunc(unit, func.timezone("UTC", column)))
 
-def _in_period(period: Period) -> ColumnElement[bool]:
-    return and_(facts.c.decided_at >= period.start, facts.c.decided_at < period.end, facts.c.channel == "customer")
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)``, never NULL."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def outcome_cube(
-    conn: AsyncConnection, period: Period, *, now: datetime, resolve_after: timedelta
+def _met(done: Any, due: Any) -> ColumnElement[bool]:
+    return and_(facts.c.action == "handoff", due.is_not(None), done.is_not(None), done <= due)
+
+
+def _late(done: Any, due: Any) -> ColumnElement[bool]:
+    return and_(facts.c.action == "handoff", due.is_not(None), done.is_not(None), done > due)
+
+
+def overdue(kind: str, now: datetime) -> ColumnElement[bool]:
+    """An open ``fr`` (first response) or ``res`` (resolution) deadline already past at ``now``."""
+    f = facts.c
+    done, due = (f.fr_at, f.fr_due) if kind == "fr" else (f.closed_at, f.res_due)
+    return and_(f.action == "handoff", due.is_not(None), done.is_(None), due < now)
+
+
+def fact_sums(sql: SqlDialect) -> list[ColumnElement[Any]]:
+    """The aggregates every rollup row keeps, over ``report_facts`` rows, in the order of
+    :data:`store.reports.tables.ROLLUP_SUMS` followed by ``frt_s`` and ``latency_ms``."""
+    f = facts.c
+    responded = and_(f.action == "handoff", f.fr_at.is_not(None))
+    return [
+        func.count(),
+        count_if(f.repeat),
+        func.coalesce(func.sum(f.csat_n), 0),
+        func.coalesce(func.sum(f.csat_sum), 0),
+        func.coalesce(func.sum(f.csat_sat), 0),
+        count_if(_met(f.fr_at, f.fr_due)),
+        count_if(_late(f.fr_at, f.fr_due)),
+        count_if(_met(f.closed_at, f.res_due)),
+        count_if(_late(f.closed_at, f.res_due)),
+        count_if(responded),
+        func.coalesce(func.sum(case((responded, sql.seconds(f.fr_at, f.received_at)), else_=0.0)), 0.0),
+        func.coalesce(func.sum(f.latency_ms), 0.0),
+    ]
+
+
+def cube_row(keys: Sequence[Any], sums: Sequence[Any], *, fr_open: int = 0, res_open: int = 0) -> CubeRow:
+    """A :class:`CubeRow` from 7 key values and the values of :func:`fact_sums` (open overdue deadlines added)."""
+    n, rep, csat_n, csat_sum, csat_sat, fr_met, fr_late, res_met, res_late, frt_n, frt_s, latency = sums
+    return CubeRow(
+        str(keys[0]), str(keys[1]), str(keys[2]), str(keys[3]), str(keys[4]), str(keys[5]), bool(keys[6]), int(n),
+        float(latency or 0), int(rep or 0), int(frt_n or 0), float(frt_s or 0), int(csat_n or 0), int(csat_sum or 0),
+        int(csat_sat or 0), int(fr_met or 0), int(fr_late or 0) + fr_open, int(res_met or 0),
+        int(res_late or 0) + res_open,
+    )  # fmt: skip
+
+
+def _between(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(facts.c.decided_at >= start, facts.c.decided_at < end, facts.c.channel == "customer")
+
+
+def effective_state(state: Any, decided_at: Any, now: datetime, resolve_after: timedelta) -> ColumnElement[str]:
+    """``answered`` decided before ``now - resolve_after`` counts as ``resolved``."""
+    cut = and_(state == "answered", decided_at < now - resolve_after)
+    return case((cut, literal("resolved")), else_=state).label("state")
+
+
+async def fact_cube(
+    conn: AsyncConnection, start: datetime, end: datetime, *, now: datetime, resolve_after: timedelta
 ) -> list[CubeRow]:
-    """Contacts decided in ``period`` by driver/tier/source/action/effective state (from ``report_facts``).
-
-    The effective state counts an ``answered`` outcome older than ``resolve_after`` as ``resolved`` (what the
-    finalize job will make of it), so figures do not depend on when that job last ran.
-    """
-    state = case(
-        (and_(facts.c.state == "answered", facts.c.decided_at < now - resolve_after), literal("resolved")),
-        else_=facts.c.state,
-    ).label("state")
-    keys = (facts.c.category, facts.c.group, facts.c.tier, facts.c.source, facts.c.action, state, facts.c.kb_gap)
-    query = (
-        select(
-            *keys,
-            func.count().label("n"),
-            func.coalesce(func.sum(facts.c.latency_ms), 0.0),
-            func.coalesce(func.sum(case((facts.c.repeat, 1), else_=0)), 0),
-        )
-        .where(_in_period(period))
-        .group_by(*keys)
-    )
-    rows = (await conn.execute(query)).all()
-    return [CubeRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7]), float(r[8]), int(r[9])) for r in rows]
-
-
-async def csat_cube(conn: AsyncConnection, period: Period) -> list[CsatRow]:
-    """CSAT responses (1..5) given on contacts decided in ``period``."""
-    keys = (facts.c.category, facts.c.group, facts.c.tier, facts.c.source, facts.c.action)
-    query = (
-        select(*keys, func.sum(facts.c.csat_n), func.sum(facts.c.csat_sum), func.sum(facts.c.csat_sat))
-        .where(_in_period(period), facts.c.csat_n > 0)
-        .group_by(*keys)
-    )
-    rows = (await conn.execute(query)).all()
-    return [CsatRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6] or 0), int(r[7] or 0)) for r in rows]
-
-
-def _deadline_state(done: Any, due: Any, now: datetime) -> Any:
-    return case(
-        (due.is_(None), literal("none")),
-        (and_(done.is_(None), due < now), literal("missed")),
-        (done.is_(None), literal("pending")),
-        (done <= due, literal("met")),
-        else_=literal("missed"),
-    )
-
-
-async def timing_cube(conn: AsyncConnection, period: Period, *, now: datetime) -> list[TimingRow]:
-    """SLA outcomes and duration histograms of the hand-offs decided in ``period``.
-
-    First response = the first ``first_response`` agent event; resolution = the first ``closed`` event; both
-    measured from ``contacts.received_at``. A deadline with no event yet is ``missed`` once it has passed and
-    ``pending`` before.
-    """
+    """The cube of the customer contacts decided in ``[start, end)``, straight from ``report_facts``."""
     sql = SqlDialect(conn.dialect.name)
-    h = select(facts).where(_in_period(period), facts.c.action == "handoff").cte("h")
-    fr_state = _deadline_state(h.c.fr_at, h.c.fr_due, now)
-    res_state = _deadline_state(h.c.closed_at, h.c.res_due, now)
-    fr_s = sql.seconds(h.c.fr_at, h.c.received_at)
-    res_s = sql.seconds(h.c.closed_at, h.c.received_at)
-    zero = literal(0)
-    sla = select(literal("sla"), h.c.tier, fr_state, res_state, zero, func.count(), literal(0.0)).group_by(
-        h.c.tier, fr_state, res_state
+    f = facts.c
+    state = effective_state(f.state, f.decided_at, now, resolve_after)
+    keys = (f.category, f.group, f.tier, f.source, f.action, state, f.kb_gap)
+    query = (
+        select(*keys, *fact_sums(sql), count_if(overdue("fr", now)), count_if(overdue("res", now)))
+        .where(_between(start, end))
+        .group_by(*keys)
     )
-    frt_bucket = sql.bucket(fr_s, FRT_BUCKET_S)
-    frt = (
-        select(literal("frt"), h.c.tier, literal(""), literal(""), frt_bucket, func.count(), func.sum(fr_s))
-        .where(h.c.fr_at.is_not(None))
-        .group_by(h.c.tier, frt_bucket)
-    )
-    res_bucket = sql.bucket(res_s, RES_BUCKET_S)
-    res = (
-        select(literal("res"), h.c.tier, literal(""), literal(""), res_bucket, func.count(), func.sum(res_s))
-        .where(h.c.closed_at.is_not(None))
-        .group_by(h.c.tier, res_bucket)
-    )
-    rows = (await conn.execute(union_all(sla, frt, res))).all()
-    return [TimingRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), float(r[6] or 0.0)) for r in rows]
+    return [
+        cube_row(r[:7], r[7:19], fr_open=int(r[19] or 0), res_open=int(r[20] or 0))
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def fact_durations(conn: AsyncConnection, start: datetime, end: datetime) -> list[DurationRow]:
+    """First-response and resolution-time histograms of the hand-offs decided in ``[start, end)``."""
+    sql = SqlDialect(conn.dialect.name)
+    f = facts.c
+    parts = []
+    for metric, done, width in (("frt", f.fr_at, FRT_BUCKET_S), ("res", f.closed_at, RES_BUCKET_S)):
+        seconds = sql.seconds(done, f.received_at)
+        bucket = sql.bucket(seconds, width)
+        parts.append(
+            select(literal(metric), bucket, func.count(), func.sum(seconds))
+            .where(_between(start, end), f.action == "handoff", done.is_not(None))
+            .group_by(bucket)
+        )
+    rows = (await conn.execute(union_all(*parts))).all()
+    return [DurationRow(str(r[0]), int(r[1]), int(r[2]), float(r[3] or 0.0)) for r in rows]
 
 
 async def hourly_counts(
