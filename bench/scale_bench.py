@@ -1,0 +1,154 @@
+"""Scale mode on PostgreSQL: sustained decisions per second with 1 and 2 worker processes, and reply lag at a steady
+rate, as real processes (one acknowledge-only ``autopilot serve``, ``autopilot worker`` processes) against a local
+fake Intercom reached through the real ``python-intercom`` sender.
+
+1. **Sustained decisions**: ``--count`` signed notifications offered open loop at ``--rate``/s; the rate of recorded
+   decisions between 10 % and 90 % of them is the sustained figure (once with 1 worker, once with 2).
+2. **Reply lag**: ``--lag-rate``/s for ``--lag-seconds``, 2 workers; for each notification, the time from posting the
+   webhook to the fake Intercom receiving its reply or note.
+
+Usage (a PostgreSQL server the bench may create databases on)::
+
+    .venv/bin/python -m bench.scale_bench --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Every phase uses a fresh database. It prints the command that produced the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from bench.fakes.intercom_server import FakeIntercom
+from bench.webhook_bench import AUTOPILOT, REPO, TOKEN, Served, _bodies, _env, _ingest, _open_loop, _pct
+
+
+def _database(admin_url: str) -> str:
+    name = f"scale_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _count(url: str, sql: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _workers(env: dict[str, str], n: int, root: Path) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for i in range(n):
+        with (root / f"worker{i}.log").open("ab") as out:
+            procs.append(subprocess.Popen([str(AUTOPILOT), "worker"], cwd=REPO, env=env, stdout=out,
+                                          stderr=subprocess.STDOUT))  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not all("worker running" in (root / f"worker{i}.log").read_text() for i in range(n)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"workers did not start; see {root}")
+        time.sleep(0.2)
+    return procs
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=60)
+
+
+def _env_for(root: Path, fake: FakeIntercom, url: str, workers: int) -> dict[str, str]:
+    env = _env(root, fake, workers)
+    env.update(DATABASE_URL=url, CHROMA_PATH=str(root.parent / "chroma"))
+    return env
+
+
+async def sustained(args: argparse.Namespace, root: Path, fake: FakeIntercom, workers: int) -> float:
+    """Decisions per second between 10 % and 90 % of ``--count``."""
+    url = _database(args.database_url)
+    home = root / f"sustained{workers}"
+    home.mkdir()
+    web = Served(_env_for(home, fake, url, 0), home / "web.log")
+    procs = _workers(_env_for(home, fake, url, args.loops), workers, home)
+    try:
+        loop_task = asyncio.create_task(_open_loop(web.url, _bodies(f"s{workers}-", args.count), args.rate, 16))
+        marks: dict[int, float] = {}
+        deadline = time.monotonic() + 900
+        while len(marks) < 2 and time.monotonic() < deadline:
+            done = await asyncio.to_thread(_count, url, "SELECT count(*) FROM decisions")
+            for pct in (10, 90):
+                if pct not in marks and done >= args.count * pct // 100:
+                    marks[pct] = time.monotonic()
+            await asyncio.sleep(0.1)
+        await loop_task
+    finally:
+        _stop(procs)
+        web.stop()
+    rate = args.count * 0.8 / (marks[90] - marks[10])
+    print(f"sustained decisions, {workers} worker process(es) x {args.loops} loops: {rate:.0f}/s "
+          f"({args.count} notifications offered at {args.rate:g}/s)")  # fmt: skip
+    return rate
+
+
+async def lag(args: argparse.Namespace, root: Path, fake: FakeIntercom) -> None:
+    """Webhook posted -> reply or note at the fake Intercom, at a steady rate."""
+    url = _database(args.database_url)
+    home = root / "lag"
+    home.mkdir()
+    web = Served(_env_for(home, fake, url, 0), home / "web.log")
+    procs = _workers(_env_for(home, fake, url, args.loops), 2, home)
+    try:
+        bodies = _bodies("lag-", int(args.lag_rate * args.lag_seconds))
+        result = await _open_loop(web.url, bodies, args.lag_rate, 16)
+        wanted = {cid for cid, _, _ in bodies}
+        first: dict[str, float] = {}
+        deadline = time.monotonic() + 600
+        while len(first) < len(wanted) and time.monotonic() < deadline:
+            for call in fake.calls("POST", "/reply"):
+                cid = call.path.split("/")[2]
+                if cid in wanted and call.status == 200:
+                    first[cid] = min(first.get(cid, call.at), call.at)
+            await asyncio.sleep(0.5)
+    finally:
+        _stop(procs)
+        web.stop()
+    times = sorted(first[c] - result["started_at"][c] for c in first)
+    print(f"reply lag at {args.lag_rate:g}/s for {args.lag_seconds:g} s, 2 workers: {len(times)}/{len(wanted)} "
+          f"replied; p50 {_pct(times, 50):.2f} s, p99 {_pct(times, 99):.2f} s, max {times[-1]:.2f} s")  # fmt: skip
+
+
+async def main() -> None:
+    """Run the phases and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True, help="PostgreSQL URL of a database to create others from")
+    parser.add_argument("--count", type=int, default=1500)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--loops", type=int, default=4, help="AUTOPILOT_WORKERS of each worker process")
+    parser.add_argument("--lag-rate", type=float, default=100.0)
+    parser.add_argument("--lag-seconds", type=float, default=30.0)
+    parser.add_argument("--skip-lag", action="store_true")
+    args = parser.parse_args()
+    command = shlex.join([sys.executable.removeprefix(f"{REPO}/"), "-m", "bench.scale_bench", *sys.argv[1:]])
+    print(f"command: {command}\nhost: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp, FakeIntercom(token=TOKEN) as fake:
+        root = Path(tmp)
+        _ingest(root, {**_env(root / "ingest", fake, 1), "CHROMA_PATH": str(root / "chroma")})
+        for workers in (1, 2):
+            await sustained(args, root, fake, workers)
+        if not args.skip_lag:
+            await lag(args, root, fake)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end\ncommand: {command}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
