@@ -2,8 +2,10 @@
 
 Generates ``--contacts`` contacts (bulk inserts, the demo-history generator) spread over ``--days`` days into
 ``--url`` (default ``DATABASE_URL``), then times building and rendering the report for each ``--period``
-(the incremental refresh of the fact table, the two periods' metrics queries, Markdown and JSON rendering; the
-chart is timed separately). The first refresh after loading builds the fact table and is timed on its own.
+(the incremental refresh of the fact table and its rollups, the two periods' metrics, the daily series, the
+findings, Markdown and JSON rendering; the charts are timed separately with ``--chart``). The first refresh after
+loading builds the fact table and its rollups and is timed on its own (``--rebuild`` forces it on a database that
+already has them).
 
     .venv/bin/python bench/report_bench.py --url sqlite:///var/bench/report.db --contacts 1000000 --days 90
     .venv/bin/python bench/report_bench.py --url postgresql://postgres@127.0.0.1:5432/bench \
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from automations.reports.markdown import render_markdown
 from automations.reports.narrative import build_report
@@ -85,9 +87,15 @@ async def main(args: argparse.Namespace) -> None:
         async with engine.connect() as conn:
             total = int(await conn.scalar(select(func.count()).select_from(Base.metadata.tables["contacts"])) or 0)
         print(f"database {engine.dialect.name}: {total:,} contacts", flush=True)
+        if args.rebuild:
+            async with engine.begin() as conn:
+                await conn.execute(delete(Base.metadata.tables["report_state"]))
         started = time.perf_counter()
         refreshed = await reports.refresh()
-        print(f"fact table refresh: {refreshed:,} contacts in {time.perf_counter() - started:.1f}s", flush=True)
+        print(
+            f"fact table and rollups refresh: {refreshed:,} contacts in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
         started = time.perf_counter()
         refreshed = await reports.refresh()
         print(f"refresh with nothing new: {refreshed} contacts in {time.perf_counter() - started:.3f}s", flush=True)
@@ -112,11 +120,12 @@ async def main(args: argparse.Namespace) -> None:
                 flush=True,
             )
         if args.chart:
-            from bot.charts import render_chart
+            from bot.charts import render_chart, render_trend_chart
 
             started = time.perf_counter()
             render_chart(report)
-            print(f"chart: {time.perf_counter() - started:.3f}s")
+            render_trend_chart(report)
+            print(f"charts (overview and daily trends): {time.perf_counter() - started:.3f}s")
     finally:
         await store.close()
 
@@ -130,7 +139,8 @@ if __name__ == "__main__":
     parser.add_argument("--period", action="append", help="repeatable; default 7d, 30d and 90d")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-generate", action="store_true", help="time only (the data is already there)")
-    parser.add_argument("--chart", action="store_true", help="also time the chart")
+    parser.add_argument("--chart", action="store_true", help="also time the charts")
+    parser.add_argument("--rebuild", action="store_true", help="clear the watermarks: the first refresh rebuilds all")
     parser.add_argument("--copy-from", help="PostgreSQL only: load the rows of this SQLite bench database with COPY")
     arguments = parser.parse_args()
     if not arguments.url:

@@ -59,6 +59,8 @@ def test_the_wheel_carries_what_the_product_reads(names: set[str]) -> None:
         "prompts/handoff_summary.yaml": "prompt templates",
         "automations/data/taxonomy.yaml": "taxonomy",
         "automations/data/safety.yaml": "safety rules",
+        "automations/data/okrs.yaml": "OKR targets",
+        "automations/data/benchmarks.yaml": "industry benchmarks",
         "automations/data/model/model.json": "default model",
         "automations/data/model/head.npz": "default model",
         "automations/data/grounding/policy.json": "grounding policy",

@@ -62,3 +62,23 @@ def test_staffing_commands(env: dict[str, str]) -> None:
     assert len(week["hours"]) == 168 and len(week["shifts"]) == 21
     assert max(s["agents"] for s in week["shifts"]) > min(s["agents"] for s in week["shifts"])
     assert runner.invoke(app, ["staffing"], env=env).exit_code == 2
+
+
+@pytest.fixture
+async def demo30(settings: Settings) -> dict[str, str]:
+    """What `autopilot demo --days 30` generates (its defaults)."""
+    await generate_history(settings, days=30)
+    return {"AUTOPILOT_DATA_DIR": str(settings.data_dir), "CHROMA_PATH": str(settings.chroma_dir)}
+
+
+def test_the_30_day_demo_report_states_no_huge_change_and_has_a_daily_series(demo30: dict[str, str]) -> None:
+    import re
+
+    markdown = invoke(demo30, "report", "--period", "30d")
+    stated = [float(p.replace(",", "")) for p in re.findall(r"([+-]?[\d,]+(?:\.\d+)?)%", markdown)]
+    assert stated and max(abs(p) for p in stated) < 1000, max(stated, key=abs)
+    assert "too few to compare" in markdown  # the demo history starts with the period
+    doc = json.loads(invoke(demo30, "report", "--period", "30d", "--format", "json"))
+    assert len(doc["daily"]) >= 28 and sum(d["contacts"] for d in doc["daily"]) == doc["contacts"]
+    week = invoke(demo30, "report", "--period", "7d")
+    assert "*top_up_failed* (Top-ups): deflection down" in week  # the planted falling deflection is found

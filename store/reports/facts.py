@@ -100,6 +100,26 @@ async def _rebuild(conn: AsyncConnection) -> int:
     return int(await conn.scalar(select(func.count()).select_from(facts)) or 0)
 
 
+async def _update(conn: AsyncConnection, touched: list[str]) -> None:
+    """Recompute the fact rows of ``touched`` contacts; rewrite only the rows that changed, and the rollups of their
+    days (on PostgreSQL most of the look-back finds rows that were already right)."""
+    moments: list[datetime] = []
+    dialect = conn.dialect.name
+    for start in range(0, len(touched), CHUNK):
+        chunk = touched[start : start + CHUNK]
+        stored = {tuple(r) for r in (await conn.execute(select(facts).where(facts.c.contact_id.in_(chunk)))).all()}
+        fresh = {tuple(r) for r in (await conn.execute(_rows(dialect).where(decisions.c.contact_id.in_(chunk)))).all()}
+        changed = stored ^ fresh
+        if not changed:
+            continue
+        ids = sorted({str(row[1]) for row in changed})
+        await conn.execute(delete(facts).where(facts.c.contact_id.in_(ids)))
+        await conn.execute(insert(facts).from_select(_COLUMNS, _rows(dialect).where(decisions.c.contact_id.in_(ids))))
+        moments.extend(row[0] for row in changed)
+    if moments:
+        await refresh_rollups(conn, days_of(moments))
+
+
 async def refresh_facts(engine: AsyncEngine) -> int:
     """Bring ``report_facts`` up to date; returns the number of contacts recomputed (one transaction)."""
     async with engine.begin() as conn:
@@ -125,19 +145,7 @@ async def refresh_facts(engine: AsyncEngine) -> int:
             if len(touched) > FULL_REBUILD_AT:
                 done = await _rebuild(conn)
             else:
-                moments: list[datetime] = []
-                for start in range(0, len(touched), CHUNK):
-                    chunk = touched[start : start + CHUNK]
-                    await conn.execute(delete(facts).where(facts.c.contact_id.in_(chunk)))
-                    await conn.execute(
-                        insert(facts).from_select(
-                            _COLUMNS, _rows(conn.dialect.name).where(decisions.c.contact_id.in_(chunk))
-                        )
-                    )
-                    found = await conn.scalars(select(facts.c.decided_at).where(facts.c.contact_id.in_(chunk)))
-                    moments.extend(found.all())
-                if moments:
-                    await refresh_rollups(conn, days_of(moments))
+                await _update(conn, touched)
                 done = len(touched)
         await conn.execute(delete(_state))
         await conn.execute(insert(_state), [{"name": name, "value": value} for name, value in tops.items()])
