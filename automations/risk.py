@@ -4,7 +4,7 @@ It runs beside the safety rules (``automations/safety.py``) on the vector the cl
 message, so it costs two small matrix products and no second embedding. For each protected kind it gives a
 calibrated probability that the message is that kind of contact rather than an ordinary question; a kind *fires*
 when its probability reaches the kind's threshold, chosen on held-out folds for a recall target under a cap on
-extra hand-offs of ordinary questions (``python -m bot.risk_training``, which writes ``automations/data/risk/``).
+extra hand-offs of ordinary questions (``python -m evals.risk_training``, which writes ``automations/data/risk/``).
 
 The head is a one-hidden-layer network (ReLU) with a softmax over ``ordinary`` and the kinds, stored as plain numpy
 arrays (``head.npz``) with JSON metadata (``risk.json``: labels, thresholds, how they were chosen). Run time needs

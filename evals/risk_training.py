@@ -1,8 +1,8 @@
 """Train, calibrate and ship the risk layer (:mod:`automations.risk`)::
 
-    .venv/bin/python -m bot.risk_training                 # writes automations/data/risk/ and evals/reports/risk.*
+    .venv/bin/python -m evals.risk_training                 # writes automations/data/risk/ and evals/reports/risk.*
 
-The corpus (:mod:`bot.risk_corpus`) is embedded with the packaged MiniLM on the configured backend (int8 ONNX by
+The corpus (:mod:`evals.risk_corpus`) is embedded with the packaged MiniLM on the configured backend (int8 ONNX by
 default, the vectors the pipeline computes), cached on disk. Out-of-fold probabilities come from 5 group folds: a
 paraphrase family, an adversarial set or a bucket of Banking77 questions is never scored by a model that saw it. Each
 kind's threshold is the highest one whose out-of-fold recall on the protected contacts written for it (paraphrases
@@ -26,11 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from automations.risk import DEFAULT_RISK, ORDINARY, RISK_KINDS, RiskHead, fired_kinds
-from bot.risk_corpus import Corpus, load_corpus
-from bot.risk_report import combined_figures
 from bot.settings import Settings
 from evals.banking77 import default_data_dir
 from evals.report import write_reports
+from evals.risk_corpus import Corpus, load_corpus
+from evals.risk_report import combined_figures
 from knowledge.embedding import MiniLMEmbedder, stored_embeddings
 
 __all__ = ["choose_thresholds", "fit_head", "main", "out_of_fold", "train_risk"]
@@ -155,7 +155,7 @@ async def train_risk(
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: train on the corpus and write the head and the report."""
-    parser = argparse.ArgumentParser(prog="python -m bot.risk_training", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m evals.risk_training", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None, help="Banking77 folder (train.csv; default ../shared/...)")
     parser.add_argument("--output", type=Path, default=DEFAULT_RISK, help="where the head goes (default: packaged)")
     parser.add_argument("--recall", type=float, default=0.97, help="recall target per kind (default 0.97)")
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     embedder = MiniLMEmbedder(backend=settings.embedding_backend, cache_size=len(corpus.rows) + 1024)
     head, info = asyncio.run(train_risk(corpus, embedder, recall=args.recall, budget=args.budget))
     head.save(args.output)
-    command = " ".join([".venv/bin/python -m bot.risk_training", *map(shlex.quote, sys.argv[1:])])
+    command = " ".join([".venv/bin/python -m evals.risk_training", *map(shlex.quote, sys.argv[1:])])
     output = os.path.relpath(args.output) if args.output.is_absolute() else str(args.output)
     result = {"command": command, "output": output, "thresholds": head.thresholds, **info}
     write_reports(result, args.report, name="risk", title="Risk layer: out-of-fold recall and ordinary cost")

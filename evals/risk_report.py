@@ -18,7 +18,7 @@ from automations.redaction import Redactor
 from automations.risk import RISK_KINDS, Risks
 from automations.safety import HUMAN, SafetyGate, load_safety_rules
 from automations.taxonomy import load_taxonomy
-from bot.risk_corpus import Corpus
+from evals.risk_corpus import Corpus
 
 __all__ = ["TEAMS", "combined_figures"]
 
