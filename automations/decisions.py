@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from automations.handoff import build_handoff
-from automations.models import Action, Classification, Contact, Decision, Handoff, Passage
+from automations.models import Action, Classification, Contact, Deadline, Decision, Handoff, Passage
+from automations.obligations import Obligations
 from automations.ports import Clock
 from automations.taxonomy import Taxonomy
 
@@ -25,11 +27,31 @@ class Prepared:
 
 
 class DecisionMaker:
-    """Stamps decisions with the taxonomy's driver group and the clock's time."""
+    """Stamps decisions with the taxonomy's driver group, the clock's time and the regulatory clocks started."""
 
-    def __init__(self, taxonomy: Taxonomy, clock: Clock) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, clock: Clock, obligations: Obligations | None = None, jurisdiction: str = "US"
+    ) -> None:
         self.taxonomy = taxonomy
         self.clock = clock
+        self.obligations = obligations
+        self.jurisdiction = jurisdiction
+
+    def deadlines(self, contact: Contact, category: str, text: str, at: datetime) -> tuple[Deadline, ...]:
+        """The regulatory clocks ``contact`` starts, from its receipt (else ``at``) in its jurisdiction (else the
+        default)."""
+        if self.obligations is None:
+            return ()
+        received, jurisdiction = contact.received_at or at, contact.jurisdiction or self.jurisdiction
+        return tuple(self.obligations.deadlines(category, (), text, received, jurisdiction))
+
+    def restamp(self, decision: Decision, contact: Contact) -> Decision:
+        """A decision recorded earlier, with its regulatory clocks (the event store does not keep them yet)."""
+        if decision.deadlines or self.obligations is None:
+            return decision
+        return replace(
+            decision, deadlines=self.deadlines(contact, decision.category, decision.text, decision.decided_at)
+        )
 
     def handoff(
         self,
@@ -67,14 +89,14 @@ class DecisionMaker:
         method: str | None = None,
     ) -> Decision:
         """The decision record for ``item``."""
-        contact = item.contact
+        contact, now = item.contact, self.clock.now()
         return Decision(
             contact_id=contact.id, channel=contact.channel, text=item.text, category=category,
             group=str(self.taxonomy.category(category).group),
             confidence=classification.confidence if classification else 0.0, action=action, tier=tier, reason=reason,
-            decided_at=self.clock.now(), customer_id=contact.customer_id, conversation_id=contact.conversation_id,
+            decided_at=now, customer_id=contact.customer_id, conversation_id=contact.conversation_id,
             source=contact.source, reply=reply, article_id=passage.article_id if passage else None,
             article_url=passage.url if passage else None, retrieval_score=passage.score if passage else None,
             answer_method=method, handoff=handoff,
-            injection=item.injection, passages=passages,
+            injection=item.injection, passages=passages, deadlines=self.deadlines(contact, category, item.text, now),
         )  # fmt: skip

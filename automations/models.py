@@ -16,6 +16,7 @@ __all__ = [
     "Channel",
     "Classification",
     "Contact",
+    "Deadline",
     "Decision",
     "Feedback",
     "Handoff",
@@ -69,6 +70,19 @@ class Contact:
     customer_id: str | None = None
     conversation_id: str | None = None
     source: str = "cli"
+    jurisdiction: str | None = None
+    """ISO 3166 country or subdivision of the customer (``US``, ``US-CA``, ``GB``); the configured default if unset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A regulatory clock a contact started (:mod:`automations.obligations`): due at the end of its due day, in the
+    offset of the contact's ``received_at``. An ``internal`` one (a SAR decision) is never shown to the customer."""
+
+    id: str
+    due: datetime
+    basis: str
+    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +168,8 @@ class Decision:
     injection: bool = False
     latency_ms: float = 0.0
     passages: tuple[Passage, ...] = field(default=(), repr=False)
+    deadlines: tuple[Deadline, ...] = ()
+    """The regulatory clocks this contact started (none for a plain question)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from automations.models import (
     SafetyVerdict,
     Visibility,
 )
+from automations.obligations import Obligations
 from automations.outcomes import OutcomeTracker
 from automations.ports import Answerer, Classifier, Clock, EventStore, HandoffSummarizer, KnowledgeIndex, Notifier
 from automations.redaction import Redactor
@@ -65,9 +66,12 @@ class Pipeline:
         redactor: Redactor | None = None,
         outcomes: OutcomeTracker | None = None,
         summarizer: HandoffSummarizer | None = None,
+        obligations: Obligations | None = None,
+        jurisdiction: str = "US",
     ) -> None:
         """Wire the ports. ``summarizer`` rewrites each hand-off's summary before it is recorded (an LLM gist);
-        without one the deterministic summary stands. ``notifier`` hears of each fresh hand-off once."""
+        without one the deterministic summary stands. ``notifier`` hears of each fresh hand-off once. ``obligations``
+        stamps each decision's regulatory clocks (``jurisdiction``: where a contact that names none is)."""
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.index = index
@@ -80,7 +84,7 @@ class Pipeline:
         self.summarizer = summarizer
         self.redactor = redactor or Redactor()
         self.outcomes = outcomes or OutcomeTracker(store)
-        self._make = DecisionMaker(taxonomy, clock)
+        self._make = DecisionMaker(taxonomy, clock, obligations, jurisdiction)
         self._gates = CustomerGates(taxonomy, self.safety, self.outcomes, clock, self._make)
 
     async def handle(self, contact: Contact) -> Decision:
@@ -127,8 +131,10 @@ class Pipeline:
         finally:
             await asyncio.gather(*histories, return_exceptions=True)
         return [
-            await self._after(d, h.result()) if fresh else (await self.store.get_decision(d.contact_id) or d)
-            for d, fresh, h in zip(decisions, recorded, histories, strict=True)
+            await self._after(d, h.result())
+            if fresh
+            else self._make.restamp(await self.store.get_decision(d.contact_id) or d, p.contact)
+            for d, fresh, h, p in zip(decisions, recorded, histories, prepared, strict=True)
         ]
 
     async def _summarize(self, decisions: list[Decision]) -> list[Decision]:

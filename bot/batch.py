@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from rich.progress import Progress
 
 from automations.configfile import ConfigError
@@ -31,6 +31,10 @@ class TriageLine(BaseModel):
     text: str
     channel: Channel = Channel.CUSTOMER
     customer_id: str | None = None
+    received_at: AwareDatetime | None = None
+    """ISO 8601 with its offset; the regulatory clocks count from it (else from the time of triage)."""
+    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+    """ISO 3166 country or subdivision (``US``, ``US-CA``, ``GB``); ``DEFAULT_JURISDICTION`` otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,9 @@ def decision_row(line_id: str, decision: Decision) -> dict[str, object]:
         "article_id": decision.article_id,
         "reply": decision.reply,
         "sla_first_response_due": decision.handoff.first_response_due.isoformat() if decision.handoff else None,
+        "deadlines": [
+            {"id": d.id, "due": d.due.isoformat(), "basis": d.basis, "internal": d.internal} for d in decision.deadlines
+        ],
     }
 
 
@@ -98,7 +105,14 @@ async def run_triage(
             for start in range(0, len(lines), batch):
                 chunk = lines[start : start + batch]
                 contacts = [
-                    Contact(id=f"{prefix}{line.id}", text=line.text, channel=line.channel, customer_id=line.customer_id)
+                    Contact(
+                        id=f"{prefix}{line.id}",
+                        text=line.text,
+                        channel=line.channel,
+                        customer_id=line.customer_id,
+                        received_at=line.received_at,
+                        jurisdiction=line.jurisdiction,
+                    )
                     for line in chunk
                 ]
                 for contact in contacts:

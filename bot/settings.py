@@ -19,6 +19,7 @@ DEFAULT_TAXONOMY = data_path("taxonomy.yaml")
 DEFAULT_SAFETY = data_path("safety.yaml")
 DEFAULT_OKRS = data_path("okrs.yaml")
 DEFAULT_BENCHMARKS = data_path("benchmarks.yaml")
+DEFAULT_OBLIGATIONS = data_path("obligations.yaml")
 
 
 class SettingError(ValueError):
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     resolve_after_hours: float = Field(default=24.0, alias="RESOLVE_AFTER_HOURS")
     reopen_within_days: float = Field(default=7.0, alias="REOPEN_WITHIN_DAYS")
     retrieval_k: int = Field(default=3, alias="RETRIEVAL_K")
+    obligations_path: Path = Field(default=DEFAULT_OBLIGATIONS, alias="OBLIGATIONS_PATH")
+    default_jurisdiction: str = Field(
+        default="US", pattern=r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$", alias="DEFAULT_JURISDICTION"
+    )
 
     # HTTP service (issue 3/4)
     host: str = Field(default="127.0.0.1", alias="AUTOPILOT_HOST")

@@ -11,31 +11,27 @@ loaded once per process into a :class:`Config`, and nothing below this module re
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from automations.alerts import Alert, AlertSink
 from automations.answering import ExtractiveAnswerer
 from automations.classifier import EmbeddingClassifier, LinearHead
 from automations.clocks import SystemClock
 from automations.llm import GroundingPolicy
 from automations.models import Decision
+from automations.obligations import Obligations, load_obligations
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
 from automations.ports import Clock, EventStore, Notifier
 from automations.redaction import Redactor, install_log_redaction
-from automations.reports.ports import ReportSource
-from automations.reports.values import CostModel
 from automations.risk import DEFAULT_RISK, RiskHead, load_risk
 from automations.safety import SafetyGate, load_safety_rules
 from automations.taxonomy import Taxonomy, load_taxonomy
 from bot.context import Core, Queues
 from bot.llm import build_answerer, build_summarizer, llm_enabled, load_policy
-from bot.scheduler import JobSpec, SchedulerLock
 from bot.service import Service, build_service
 from bot.settings import Settings
 from knowledge.embedding import MiniLMEmbedder
@@ -50,6 +46,7 @@ __all__ = [
     "Config",
     "Core",
     "LogNotifier",
+    "Scheduled",
     "SystemClock",
     "build_categorizer",
     "build_core",
@@ -84,6 +81,7 @@ class Config:
     safety: SafetyGate
     grounding: GroundingPolicy
     risk: RiskHead | None
+    obligations: Obligations | None = None
 
 
 def imported_articles(settings: Settings) -> dict[str, list[str]]:
@@ -98,10 +96,11 @@ def imported_articles(settings: Settings) -> dict[str, list[str]]:
 
 
 def load_config(settings: Settings) -> Config:
-    """Load the taxonomy (with imported articles) and the safety rules."""
+    """Load the taxonomy (with imported articles), the safety rules and the regulatory obligations."""
     taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
     safety = SafetyGate(load_safety_rules(settings.safety_path))
-    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK))
+    obligations = load_obligations(settings.obligations_path)
+    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK), obligations)
 
 
 def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
@@ -198,6 +197,8 @@ async def build_core(
         )
         if llm
         else None,
+        obligations=config.obligations or load_obligations(settings.obligations_path),
+        jurisdiction=settings.default_jurisdiction,
     )
     reports = SqlReportSource(sql.engine)
     return Core(settings, taxonomy, embedder, classifier, index, events, pipeline, outcomes, reports)
@@ -254,58 +255,4 @@ async def build_web(
     return await build_service(settings, core=core, queues=queues, clock=clock, parts=parts, **kwargs)  # type: ignore[arg-type]
 
 
-@contextlib.asynccontextmanager
-async def open_reports(settings: Settings) -> AsyncIterator[ReportSource]:
-    """The reports' source over the configured event store, for one CLI command (no model is loaded)."""
-    store = await SqlEventStore.open(settings.db_url)
-    try:
-        yield SqlReportSource(store.engine)
-    finally:
-        await store.close()
-
-
-@dataclass
-class Scheduled:
-    """The scheduler process's jobs, its single-process lock, and what to release at exit."""
-
-    specs: list[JobSpec]
-    lock: SchedulerLock
-    close: Callable[[], Awaitable[None]]
-
-
-async def build_scheduler(settings: Settings, *, clock: Clock) -> Scheduled:
-    """The jobs of ``autopilot scheduler``: outcomes, report facts, SLA and spike alerts, digests, the KB sync.
-
-    Alerts go to Slack through the outbox when Slack is configured (the workers send them), else to the log.
-    """
-    from automations.reports.benchmarks import load_benchmarks
-    from automations.reports.okrs import load_okrs
-    from bot.charts import render_chart
-    from bot.scheduler import LogAlertSink, job_specs, scheduler_lock
-    from bot.slack.wiring import slack_alert_sink
-    from knowledge.ingest import ingest
-
-    store = await SqlEventStore.open(settings.db_url)
-    sink: AlertSink = slack_alert_sink(settings, SqlOutbox(store.engine), clock) or LogAlertSink()
-    tracker = OutcomeTracker(
-        store,
-        resolve_after=timedelta(hours=settings.resolve_after_hours),
-        reopen_within=timedelta(days=settings.reopen_within_days),
-    )
-
-    async def kb_sync() -> None:
-        report = await ingest(settings.kb_path, open_index(settings, make_embedder(settings)))
-        if report.changed:
-            text = (
-                f"added {len(report.added)}, updated {len(report.updated)}, deleted {len(report.deleted)} articles;"
-                f" {report.sections} sections embedded."
-            )
-            await sink.send(Alert(f"kb_sync:{clock.now():%Y-%m-%d}", "kb_sync", "Knowledge base re-indexed", text))
-
-    specs = job_specs(
-        reports=SqlReportSource(store.engine), tracker=tracker, sink=sink, start=clock.now(),
-        tz=settings.report_timezone, chart=render_chart, kb_sync=kb_sync,
-        costs=CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds),
-        okrs=load_okrs(settings.okrs_path), benchmarks=load_benchmarks(settings.benchmarks_path),
-    )  # fmt: skip
-    return Scheduled(specs, scheduler_lock(settings.db_url, store.engine), store.close)
+from bot.composition.jobs import Scheduled, build_scheduler, open_reports  # noqa: E402 (they use the above)
