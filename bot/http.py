@@ -123,11 +123,7 @@ async def serve(settings: Settings) -> None:
         settings = settings.model_copy(update={"workers": 0})
 
     async def build(store: SqlEventStore) -> tuple[ASGIApp, Callable[[], Awaitable[None]]]:
-        # the imports and the model load are blocking: a thread, so that acknowledgements keep flowing meanwhile
-        composition = await asyncio.to_thread(importlib.import_module, "bot.composition")
-        warm = await asyncio.to_thread(composition.warm_up, settings)
-        await ensure_index(settings, warm.chroma)
-        service = await composition.build_web(settings, store=store, warm=warm)
+        service = await _build_service(settings, store=store, fill_index=True)  # acknowledgements keep flowing
         await service.start()
         return create_app(service, manage_lifecycle=False), service.stop
 
@@ -139,6 +135,19 @@ async def serve(settings: Settings) -> None:
         if child is not None:
             child.terminate()  # SIGTERM: it stops claiming, releases what it holds and exits 0
             child.join(10)
+
+
+async def _build_service(
+    settings: Settings, *, store: SqlEventStore | None = None, fill_index: bool = False
+) -> Service:
+    """The service, its blocking imports and model load in a thread so that this process's event loop keeps running
+    (acknowledging webhooks, hearing signals); with ``fill_index`` an empty embedded index is filled first."""
+    composition = await asyncio.to_thread(importlib.import_module, "bot.composition")
+    warm = await asyncio.to_thread(composition.warm_up, settings)
+    if fill_index:
+        await ensure_index(settings, warm.chroma)
+    service: Service = await composition.build_web(settings, store=store, warm=warm)
+    return service
 
 
 async def ensure_index(settings: Settings, index: KnowledgeIndex) -> None:
@@ -186,13 +195,8 @@ async def work(settings: Settings, *, stop: asyncio.Event | None = None, port: i
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    async def build() -> Service:  # the blocking parts in a thread, so that a SIGTERM during start-up is heard
-        composition = await asyncio.to_thread(importlib.import_module, "bot.composition")
-        warm = await asyncio.to_thread(composition.warm_up, settings)
-        service: Service = await composition.build_web(settings, warm=warm)
-        return service
-
-    building, stopped = asyncio.create_task(build()), asyncio.create_task(stop.wait())
+    # the blocking parts run in a thread, so that a SIGTERM during start-up is heard
+    building, stopped = asyncio.create_task(_build_service(settings)), asyncio.create_task(stop.wait())
     await asyncio.wait({building, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if not building.done():
         building.cancel()

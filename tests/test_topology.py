@@ -27,6 +27,7 @@ from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_cre
 from bench.fakes.intercom_server import FakeIntercom
 from tests.plugins.postgres import PostgresServer, fresh_database
 from tests.plugins.processes import free_port
+from tests.test_intercom_crash import _effects
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.chroma_server]
 
@@ -83,14 +84,6 @@ def _wait(predicate: Any, timeout: float, what: str, procs: list[Proc]) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n" + "\n".join(p.tail() for p in procs))
-
-
-def _effects(fake: FakeIntercom) -> dict[str, collections.Counter[str]]:
-    found: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for call in fake.calls("POST", "/reply"):
-        if call.status == 200:
-            found[call.path.split("/")[2]][call.body["message_type"]] += 1
-    return found
 
 
 @pytest.fixture

@@ -247,8 +247,10 @@ async def build_web(
     ``store`` is an already open event store to build on (the web front's), ``warm`` what :func:`warm_up` loaded."""
     clock = clock or SystemClock()
     if core is None:
-        parts_ = {"config": warm.config, "embedder": warm.embedder, "chroma": warm.chroma} if warm else {}
-        core = await build_core(settings, clock=clock, store=store, **parts_)  # type: ignore[arg-type]
+        core = await build_core(
+            settings, clock=clock, store=store, config=warm.config if warm else None,
+            embedder=warm.embedder if warm else None, chroma=warm.chroma if warm else None,
+        )  # fmt: skip
     if not isinstance(core.store, SqlEventStore):
         raise TypeError("build_web needs a core on the SQL event store; use bot.service.build_service for others")
     queues = await sql_queues(settings, core.store)
