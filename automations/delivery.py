@@ -204,8 +204,11 @@ class OutboxDispatcher(_Loop):
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 64,
-        concurrency: int = 8,
+        concurrency: int = 1,
     ) -> None:
+        """``concurrency`` above 1 sends actions about different contacts at once. It stays 1 in the service: a
+        process killed with SIGKILL mid-send leaves every in-flight action to be sent again after its lease (no
+        sender checks whether Intercom already has it), and more in flight means more duplicated replies."""
         super().__init__()
         self._outbox, self._senders, self._clock = outbox, senders, clock
         self._backoff = backoff or Backoff()

@@ -185,7 +185,7 @@ async def test_actions_about_one_contact_keep_their_order_while_others_go_out_co
     await outbox.enqueue(
         [OutboxAction(k, "intercom", "reply", "{}", start + timedelta(microseconds=i)) for i, k in enumerate(keys)]
     )
-    dispatcher = OutboxDispatcher(outbox, {"intercom": Slow()}, clock, backoff=NO_JITTER)
+    dispatcher = OutboxDispatcher(outbox, {"intercom": Slow()}, clock, backoff=NO_JITTER, concurrency=8)
     assert await dispatcher.run_once() == 6
     assert peak == 3
     for contact in ("p1", "p2", "p3"):
