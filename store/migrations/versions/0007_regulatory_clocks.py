@@ -1,0 +1,23 @@
+"""Regulatory clocks: each decision's deadlines, their state and their alerts (issue 17).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06 00:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Placeholder until its tables land."""
+
+
+def downgrade() -> None:
+    """Placeholder until its tables land."""
