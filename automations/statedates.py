@@ -21,7 +21,17 @@ _MONTHS = {
     for name in names
 }  # fmt: skip
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+_TEENS = ("tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+          "eighteenth", "nineteenth")  # fmt: skip
+_ORDINALS = {
+    **{word: number for number, word in enumerate(_UNITS, start=1)},
+    **{word: number for number, word in enumerate(_TEENS, start=10)},
+    "twentieth": 20, "thirtieth": 30, "thirty-first": 31, "thirty first": 31,
+    **{f"twenty{sep}{word}": 20 + number for number, word in enumerate(_UNITS, start=1) for sep in ("-", " ")},
+}  # fmt: skip
+_WORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_DAY = rf"(?P<day>\d{{1,2}}(?:st|nd|rd|th)?|{_WORD})"
 _YEAR = r"(?P<year>\d{4})"
 _PATTERNS = (
     re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?\b", re.IGNORECASE),  # March 3, 2027 / March 3
@@ -51,7 +61,8 @@ def stated_dates(text: str, *, after: date, month_first: bool = True) -> list[da
             else:
                 raw = groups["month"]
                 month = int(raw) if raw.isdigit() else _MONTHS[raw.lower()]
-                day = int(groups["day"])
+                raw_day = groups["day"].lower()
+                day = _ORDINALS[raw_day] if raw_day in _ORDINALS else int(re.sub(r"\D", "", raw_day))
             if groups.get("year"):
                 value = _valid(int(groups["year"]), month, day)
             else:

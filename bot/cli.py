@@ -241,9 +241,11 @@ def _register_plugins() -> None:
     from importlib.metadata import entry_points
 
     from bot.cli_kb import register as register_kb
+    from bot.cli_qa import register as register_qa
     from bot.cli_reports import register as register_reports
 
     register_kb(app)
+    register_qa(app)
     register_reports(app)
     for entry in sorted(entry_points(group="autopilot.commands"), key=lambda e: e.name):
         app.add_typer(entry.load(), name=entry.name)

@@ -20,6 +20,7 @@ DEFAULT_SAFETY = data_path("safety.yaml")
 DEFAULT_OKRS = data_path("okrs.yaml")
 DEFAULT_BENCHMARKS = data_path("benchmarks.yaml")
 DEFAULT_OBLIGATIONS = data_path("obligations.yaml")
+DEFAULT_SCORECARD = data_path("qa_scorecard.yaml")
 
 
 class SettingError(ValueError):
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     reopen_within_days: float = Field(default=7.0, alias="REOPEN_WITHIN_DAYS")
     retrieval_k: int = Field(default=3, alias="RETRIEVAL_K")
     obligations_path: Path = Field(default=DEFAULT_OBLIGATIONS, alias="OBLIGATIONS_PATH")
+    qa_scorecard_path: Path = Field(default=DEFAULT_SCORECARD, alias="QA_SCORECARD_PATH")
     default_jurisdiction: str = Field(
         default="US", pattern=r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$", alias="DEFAULT_JURISDICTION"
     )

@@ -171,3 +171,38 @@ def eval_facts(
     out.mkdir(parents=True, exist_ok=True)
     (out / "facts.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     console.print_json(json.dumps({k: v for k, v in result.items() if k != "misses"}))
+
+
+@app.command("qa")
+def eval_qa(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    min_recall: Annotated[float, typer.Option(help="Exit 1 below this critical-fail recall on any set.")] = 0.95,
+    min_precision: Annotated[float, typer.Option(help="Exit 1 below this critical-fail precision on any set.")] = 0.9,
+) -> None:
+    """Score the QA calibration set (two graders) and the blind holdouts: critical-fail recall and precision,
+    per-criterion agreement and Cohen's kappa (with coverage: the share of a grader's labels the scorer scored)."""
+    from evals.qa import run_qa
+
+    settings = Settings()
+    report = asyncio.run(run_qa(settings.qa_scorecard_path))
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    failed = False
+    for name, rep in report.items():
+        assert isinstance(rep, dict)
+        cf = rep["critical_fails"]
+        table = Table(title=f"{name}: {rep['conversations']} conversations, critical-fail recall {cf['recall']}, "
+                      f"precision {cf['precision']}, clean falsely alarmed {rep['clean_falsely_alarmed']}"
+                      f"/{rep['clean_conversations']}")  # fmt: skip
+        for column in ("criterion / fail", "agreement / recall", "kappa / precision", "n / tp", "coverage / fn"):
+            table.add_column(column)
+        for cid, row in rep["per_fail"].items() if "per_fail" in rep else cf["per_fail"].items():
+            table.add_row(cid, str(row["recall"]), str(row["precision"]), str(row["tp"]), str(row["fn"]))
+        for cid, row in rep["criteria"].items():
+            kappa = "-" if row["kappa"] is None else f"{row['kappa']:.2f}"
+            table.add_row(cid, str(row["agreement"]), kappa, str(row["n"]), str(row["coverage"]))
+        console.print(table)
+        failed |= (cf["recall"] or 0) < min_recall or (cf["precision"] or 0) < min_precision
+    raise typer.Exit(1 if failed else 0)
+

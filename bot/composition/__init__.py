@@ -22,6 +22,7 @@ from automations.classifier import EmbeddingClassifier, LinearHead
 from automations.clocks import SystemClock
 from automations.llm import GroundingPolicy
 from automations.models import Decision
+from automations.qa import Scorecard, load_scorecard
 from automations.obligations import Obligations, load_obligations
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
@@ -82,6 +83,7 @@ class Config:
     grounding: GroundingPolicy
     risk: RiskHead | None
     obligations: Obligations | None = None
+    scorecard: Scorecard | None = None
 
 
 def imported_articles(settings: Settings) -> dict[str, list[str]]:
@@ -100,7 +102,8 @@ def load_config(settings: Settings) -> Config:
     taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
     safety = SafetyGate(load_safety_rules(settings.safety_path))
     obligations = load_obligations(settings.obligations_path)
-    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK), obligations)
+    scorecard = load_scorecard(settings.qa_scorecard_path)
+    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK), obligations, scorecard)
 
 
 def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:

@@ -1,0 +1,193 @@
+"""Score conversations against the QA scorecard, without an LLM: sentence rules, the taxonomy and embeddings.
+
+- Each critical fail is a sentence rule over the agent's and the bot's turns; any one zeroes the score.
+- ``phrase`` and ``absence`` criteria are sentence rules too.
+- ``resolution`` fails on a dismissive sentence; with a reference (the driver's KB passages and an embedder) it
+  also needs an agent turn similar enough to what the article says, unless the contact went to a specialist team.
+- ``handoff`` compares the team the agent handed to with the team the driver needs (when either is known).
+- ``sla`` compares the first human response with its deadline (when both are known).
+The score is the weighted mean of the applicable criteria, 0-100.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from automations.ports import Embedder
+from automations.qa.model import QaReference, QaResult, Reference, Transcript
+from automations.qa.scorecard import Criterion, CriterionKind, Scorecard
+from automations.qa.sentences import CompiledRule, Patterns, sentences
+from automations.taxonomy import PROTECTED_TIERS
+
+__all__ = ["QaScorer"]
+
+_SUBSTANTIVE_WORDS = 8
+
+
+class QaScorer:
+    """Scores :class:`~automations.qa.model.Transcript` values with a :class:`Scorecard`."""
+
+    def __init__(
+        self, scorecard: Scorecard, *, reference: QaReference | None = None, embedder: Embedder | None = None
+    ) -> None:
+        """Compile the scorecard; ``reference`` and ``embedder`` enable the KB checks of ``resolution``."""
+        self.scorecard = scorecard
+        self.requests = Patterns(scorecard.requests)
+        self.critical = [CompiledRule.of(r) for r in scorecard.critical_fails]
+        self.reference, self.embedder = reference, embedder
+        self.handover = Patterns(scorecard.handover)
+        self.teams = {tier: Patterns(p) for tier, p in scorecard.teams.items()}
+
+    async def score_many(self, transcripts: Sequence[Transcript]) -> list[QaResult]:
+        """Score each transcript, looking up the references of all their questions in one call."""
+        refs: list[Reference | None] = [None] * len(transcripts)
+        if self.reference is not None and transcripts:
+            refs = list(await self.reference.references([t.question for t in transcripts]))
+        sims = await self._similarities(transcripts, refs)
+        return [self._score(t, r, s) for t, r, s in zip(transcripts, refs, sims, strict=True)]
+
+    async def score(self, transcript: Transcript) -> QaResult:
+        """Score one transcript."""
+        return (await self.score_many([transcript]))[0]
+
+    def _score(self, t: Transcript, ref: Reference | None, similarity: tuple[float, str] | None) -> QaResult:
+        staff = t.texts("agent", "bot")
+        fails: list[str] = []
+        evidence: dict[str, str] = {}
+        for rule in self.critical:
+            hit = rule.first(t.texts(*rule.authors), self.requests)
+            if hit is not None:
+                fails.append(rule.id)
+                evidence[rule.id] = hit
+        criteria: dict[str, float | None] = {}
+        for c in self.scorecard.criteria:
+            value, why = self._criterion(c, t, staff, ref, similarity)
+            criteria[c.id] = value
+            if why:
+                evidence[c.id] = why
+        weights = {c.id: c.weight for c in self.scorecard.criteria}
+        applicable = {k: v for k, v in criteria.items() if v is not None}
+        total = sum(weights[k] for k in applicable)
+        score = 0 if fails or not total else round(100 * sum(weights[k] * v for k, v in applicable.items()) / total)
+        return QaResult(t.id, t.agent_id, score, tuple(fails), criteria, evidence)
+
+    def _criterion(
+        self, c: Criterion, t: Transcript, staff: list[str], ref: Reference | None, sim: tuple[float, str] | None
+    ) -> tuple[float | None, str]:
+        if not staff:
+            return None, ""
+        if c.kind in (CriterionKind.PHRASE, CriterionKind.ABSENCE):
+            hit = _first(staff, Patterns(c.match), Patterns(c.unless))
+            if c.kind is CriterionKind.PHRASE:
+                return (1.0, hit) if hit else (0.0, "no agent sentence does it")
+            return (0.0, hit) if hit else (1.0, "")
+        if c.kind is CriterionKind.MANNER:
+            return _manner(c, staff)
+        if c.kind is CriterionKind.CLOSING:
+            last = _first(staff[-1:], Patterns(c.fail), Patterns(()))
+            if last:
+                return 0.0, last
+            step = _first(staff, Patterns(c.match), Patterns(c.unless))
+            return (1.0, step) if step or not c.required else (0.0, "no clear next step")
+        if c.kind is CriterionKind.RESOLUTION:
+            return self._resolution(c, t, staff, ref, sim)
+        if c.kind is CriterionKind.HANDOFF:
+            return self._handoff(staff, t.expected_tier or (ref.tier if ref else None))
+        return _sla(t)
+
+    def _resolution(
+        self, c: Criterion, t: Transcript, staff: list[str], ref: Reference | None, sim: tuple[float, str] | None
+    ) -> tuple[float | None, str]:
+        bad = _first(staff, Patterns(c.fail), Patterns(()))
+        if bad:
+            return 0.0, bad
+        tier = t.expected_tier or (ref.tier if ref else None)
+        handed = self._handed_to(staff)
+        if tier in PROTECTED_TIERS or handed:
+            return (1.0, handed[1]) if handed else (0.0, "a specialist contact was not handed over")
+        if sim is not None:
+            score, sentence = sim
+            if score < c.min_similarity:
+                return 0.0, f"no agent turn matches the article (best {score:.2f}): {sentence}"
+            return 1.0, sentence
+        substantive = [s for text in staff for s in sentences(text) if len(s.split()) >= _SUBSTANTIVE_WORDS]
+        return (1.0, substantive[0]) if substantive else (0.0, "no substantive answer")
+
+    async def _similarities(
+        self, transcripts: Sequence[Transcript], refs: Sequence[Reference | None]
+    ) -> list[tuple[float, str] | None]:
+        out: list[tuple[float, str] | None] = [None] * len(transcripts)
+        if self.embedder is None:
+            return out
+        jobs = []
+        for i, (t, r) in enumerate(zip(transcripts, refs, strict=True)):
+            sents = [s for x in t.texts("agent", "bot") for s in sentences(x)]
+            if r is not None and r.passages and sents:
+                jobs.append((i, sents, r.passages))
+        texts = [s for _, sents, passages in jobs for s in (*sents, *passages)]
+        if not texts:
+            return out
+        vectors = iter(await self.embedder.embed(texts))
+        for i, sents, passages in jobs:
+            sv = [next(vectors) for _ in sents]
+            pv = [next(vectors) for _ in passages]
+            best = max(((_cos(a, b), s) for a, s in zip(sv, sents, strict=True) for b in pv), key=lambda x: x[0])
+            out[i] = best
+        return out
+
+    def _handed_to(self, staff: list[str]) -> tuple[str, str] | None:
+        for text in staff:
+            for sentence in sentences(text):
+                if self.handover.search(sentence):
+                    team = next((tier for tier, p in self.teams.items() if p.search(sentence)), "")
+                    return team, sentence
+        return None
+
+    def _handoff(self, staff: list[str], expected: str | None) -> tuple[float | None, str]:
+        handed = self._handed_to(staff)
+        if handed is None:
+            if expected in PROTECTED_TIERS:
+                return 0.0, f"not handed to the {expected} team"
+            return None, ""
+        team, sentence = handed
+        if expected is None or not team or expected in ("bot", "t1"):
+            return (1.0, sentence) if expected not in PROTECTED_TIERS else (0.0, sentence)
+        if team == expected:
+            return 1.0, sentence
+        return 0.0, f"handed to {team}, the driver needs {expected}: {sentence}"
+
+
+def _manner(c: Criterion, staff: list[str]) -> tuple[float, str]:
+    bad = _first(staff, Patterns(c.fail), Patterns(()))
+    if bad:
+        return 0.0, bad
+    warm = Patterns(c.match)
+    for text in staff:
+        if len(text.split()) <= c.curt_words and not warm.search(text):
+            return 0.0, text
+    return 1.0, ""
+
+
+def _first(texts: list[str], match: Patterns, unless: Patterns) -> str:
+    for text in texts:
+        for sentence in sentences(text):
+            if match.search(sentence) and not unless.search(sentence):
+                return sentence
+    return ""
+
+
+def _sla(t: Transcript) -> tuple[float | None, str]:
+    if t.first_response_due is None:
+        return None, ""
+    first = next((turn.at for turn in t.turns if turn.author == "agent" and turn.at is not None), None)
+    if first is None:
+        return None, ""
+    met = first <= t.first_response_due
+    return (1.0 if met else 0.0), f"first response {first.isoformat()} (due {t.first_response_due.isoformat()})"
+
+
+def _cos(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
