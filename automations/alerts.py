@@ -30,6 +30,7 @@ class Alert:
     thread_of: str | None = None
     image_png: bytes | None = None
     examples: tuple[str, ...] = ()
+    user: str | None = None  # a Slack user to message directly (a manager), instead of a channel
 
 
 class AlertSink(Protocol):

@@ -8,13 +8,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from automations.deadlines import RegulatoryClocks
 from automations.effects import ChannelPlanner, EffectPlanner
 from automations.models import Action, Contact, Decision, Feedback
 from automations.ports import Clock, EventStore
+from automations.qa.records import CapturedTurn, QaRecords, TurnKind
 from automations.queues import Outbox, OutboxAction
 
 __all__ = [
-    "AgentEvent", "AgentEventKind", "ConversationFlow", "ConversationState", "Conversations", "same_moment",
+    "AgentEvent", "AgentEventKind", "ConversationFlow", "ConversationState", "Conversations", "CustomerMessages",
+    "same_moment",
 ]  # fmt: skip
 
 
@@ -66,6 +69,14 @@ class Conversations(Protocol):
         """Remember the latest contact of a conversation (creating the row when new)."""
         ...
 
+    async def get_many(self, conversation_ids: Sequence[str]) -> dict[str, ConversationState]:
+        """The states of those conversations that were ever seen, by id (one read)."""
+        ...
+
+    async def set_last_contacts(self, latest: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        """:meth:`set_last_contact` for several ``(conversation id, contact id)`` pairs, in one transaction."""
+        ...
+
     async def human_took_over(self, conversation_id: str, *, at: datetime) -> bool:
         """Silence the bot in a conversation; ``True`` when this call did it (``False`` if already silenced)."""
         ...
@@ -83,6 +94,17 @@ class Conversations(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerMessages:
+    """One delivery's customer messages in a conversation (what :meth:`ConversationFlow.customer_messages` takes)."""
+
+    conversation: str
+    contacts: Sequence[Contact]
+    planner: ChannelPlanner
+    human_present: bool = False
+    at: datetime | None = None
+
+
 def same_moment(a: datetime, b: datetime) -> bool:
     """Two payload timestamps for the same event (a redelivery), to the millisecond."""
     return abs((a - b).total_seconds()) < 1e-3
@@ -95,6 +117,8 @@ class ConversationFlow:
       then the decision is still recorded, but nothing is said to the customer and nobody else is alerted.
     - A human reply or assignment silences the bot from then on, and times the hand-off (first response, assignment).
     - A close and a rating are recorded against the conversation's last contact, each once however often delivered.
+      A close meets the conversation's running regulatory clocks (late ones are recorded as missed), except internal
+      ones: a SAR decision is not made by answering the customer.
     - A follow-up in a thread is read together with the thread's earlier question.
 
     Every step is idempotent, because a crash may replay an inbox item.
@@ -109,10 +133,15 @@ class ConversationFlow:
         effects: EffectPlanner,
         clock: Clock,
         decide: Callable[[Contact], Awaitable[Decision]],
+        clocks: RegulatoryClocks | None = None,
+        transcripts: QaRecords | None = None,
+        decide_many: Callable[[Sequence[Contact]], Awaitable[list[Decision]]] | None = None,
     ) -> None:
-        """Wire the ports; ``decide`` is the pipeline's ``handle``."""
+        """Wire the ports; ``decide`` is the pipeline's ``handle`` (``decide_many`` its ``handle_many``, for
+        :meth:`customer_batch`); ``transcripts`` captures every turn for QA."""
         self.store, self.conversations, self.outbox = store, conversations, outbox
         self.effects, self.clock, self.decide = effects, clock, decide
+        self.clocks, self.transcripts, self.decide_many = clocks, transcripts, decide_many
 
     async def customer_messages(
         self, conversation: str, contacts: Sequence[Contact], planner: ChannelPlanner, *, human_present: bool,
@@ -123,18 +152,49 @@ class ConversationFlow:
         ``human_present``: a teammate wrote in this delivery, so the bot is silenced from now on. Returns
         ``silenced``, the last decision's action, or ``empty``.
         """
-        state = await self.conversations.get(conversation)
-        already = state is not None and state.bot_silenced
-        if human_present and not already:
-            await self.conversations.human_took_over(conversation, at=at or self.clock.now())
-        silenced = already or human_present
-        result = "empty"
-        for contact in contacts:
-            decision = await self.store.get_decision(contact.id) or await self.decide(contact)
-            await self.outbox.enqueue(self.effects.plan(decision, planner, silenced=silenced))
-            await self.conversations.set_last_contact(conversation, contact.id, at=self.clock.now())
-            result = "silenced" if silenced else str(decision.action)
+        messages = CustomerMessages(conversation, contacts, planner, human_present, at)
+        result = (await self.customer_batch([messages]))[0]
+        if isinstance(result, Exception):
+            raise result
         return result
+
+    async def customer_batch(self, deliveries: Sequence[CustomerMessages]) -> list[str | Exception]:
+        """:meth:`customer_messages` for several deliveries at once, at most one per conversation: the contacts not
+        decided yet are decided together (``decide_many``; one customer's in order), and every effect is queued in
+        one transaction. For each delivery, its result, or the exception that failed it alone."""
+        silenced = []
+        states = await self.conversations.get_many([d.conversation for d in deliveries])
+        for delivery in deliveries:
+            state = states.get(delivery.conversation)
+            already = state is not None and state.bot_silenced
+            if delivery.human_present and not already:
+                await self.conversations.human_took_over(delivery.conversation, at=delivery.at or self.clock.now())
+            silenced.append(already or delivery.human_present)
+        known = [(c.id, await self.store.get_decision(c.id)) for d in deliveries for c in d.contacts]
+        decisions = {contact_id: decision for contact_id, decision in known if decision is not None}
+        fresh = list({c.id: c for d in deliveries for c in d.contacts if c.id not in decisions}.values())
+        if fresh and self.decide_many is not None:
+            decisions.update((d.contact_id, d) for d in await self.decide_many(fresh))
+        else:
+            for contact in fresh:
+                decisions[contact.id] = await self.decide(contact)
+        plans = [self.effects.plan(decisions[c.id], d.planner, silenced=quiet)
+                 for d, quiet in zip(deliveries, silenced, strict=True) for c in d.contacts]  # fmt: skip
+        await self.outbox.enqueue([action for plan in plans for action in plan])
+        latest = [(d.conversation, d.contacts[-1].id) for d in deliveries if d.contacts]
+        await self.conversations.set_last_contacts(latest, at=self.clock.now())
+        results: list[str | Exception] = []
+        for delivery, quiet in zip(deliveries, silenced, strict=True):
+            try:
+                result = "empty"
+                for contact in delivery.contacts:
+                    decision = decisions[contact.id]
+                    await self._capture_customer(delivery.conversation, contact, decision, silenced=quiet)
+                    result = "silenced" if quiet else str(decision.action)
+                results.append(result)
+            except Exception as exc:
+                results.append(exc)
+        return results
 
     async def last_decision(self, conversation: str) -> Decision | None:
         """The decision on the conversation's latest contact, if any."""
@@ -151,9 +211,19 @@ class ConversationFlow:
         actor: str | None,
         assigned_to: str | None = None,
         assign: bool = False,
+        text: str = "",
+        part_id: str | None = None,
+        actor_name: str | None = None,
     ) -> str:
-        """A teammate replied (or, with ``assign``, assigned the conversation): silence the bot and time a hand-off."""
+        """A teammate replied (or, with ``assign``, assigned the conversation): silence the bot and time a hand-off.
+
+        The reply's (redacted) ``text`` is captured for QA under its ``part_id``, with the teammate's id and name.
+        """
         await self.conversations.human_took_over(conversation, at=at)
+        if part_id is not None:
+            kind = TurnKind.ASSIGNMENT if assign else TurnKind.MESSAGE
+            await self._capture(CapturedTurn(f"{conversation}:{part_id}", conversation, "agent", at, text, kind,
+                                             actor, actor_name))  # fmt: skip
         decision = await self.last_decision(conversation)
         if decision is None or decision.action is not Action.HANDOFF:
             return "silenced"
@@ -166,8 +236,14 @@ class ConversationFlow:
         return "takeover"
 
     async def closed(self, conversation: str, *, at: datetime, actor: str | None) -> str:
-        """The conversation was closed."""
+        """The conversation was closed (its regulatory clocks met)."""
         await self.conversations.closed(conversation, at=at)
+        key = f"{conversation}:close:{at.isoformat()}"
+        await self._capture(CapturedTurn(key, conversation, "agent", at, kind=TurnKind.CLOSE, actor_id=actor))
+        if self.clocks is not None:
+            for clock in await self.clocks.find(conversation_id=conversation):
+                if clock.running and not clock.internal:
+                    await self.clocks.met(clock.contact_id, clock.rule, at=at, actor=actor or "system")
         decision = await self.last_decision(conversation)
         if decision is None:
             return "unknown_conversation"
@@ -178,6 +254,8 @@ class ConversationFlow:
         """The customer rated the conversation (1..5): CSAT feedback on its last contact, once per rating event."""
         if not 1 <= rating <= 5:
             return "invalid_rating"
+        key = f"{conversation}:rating:{at.isoformat()}"
+        await self._capture(CapturedTurn(key, conversation, "customer", at, remark, TurnKind.RATING))
         decision = await self.last_decision(conversation)
         if decision is None:
             return "unknown_conversation"
@@ -188,6 +266,24 @@ class ConversationFlow:
             )
         await self.event_once(AgentEvent(decision.contact_id, AgentEventKind.CSAT, at, detail=str(rating)))
         return "csat"
+
+    async def _capture(self, turn: CapturedTurn) -> None:
+        if self.transcripts is not None:
+            await self.transcripts.add_turn(turn)
+
+    async def _capture_customer(
+        self, conversation: str, contact: Contact, decision: Decision, *, silenced: bool
+    ) -> None:
+        """The customer's (redacted) message, and the bot's answer when it was sent."""
+        if self.transcripts is None:
+            return
+        at = contact.received_at or decision.decided_at
+        await self._capture(CapturedTurn(contact.id, conversation, "customer", at, decision.text,
+                                         contact_id=contact.id, customer_id=contact.customer_id))  # fmt: skip
+        if not silenced and decision.action is Action.ANSWER and decision.reply:
+            bot = CapturedTurn(f"{contact.id}:bot", conversation, "bot", decision.decided_at, decision.reply,
+                               contact_id=contact.id, customer_id=contact.customer_id)  # fmt: skip
+            await self._capture(bot)
 
     async def event_once(self, event: AgentEvent) -> None:
         """Record a human action unless the same one (kind and time) is already there."""

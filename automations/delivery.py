@@ -1,9 +1,15 @@
 """Background workers over the durable queues: process inbox items, perform outbox actions.
 
 Both loops are transport-agnostic. An inbox :class:`ItemHandler` turns one received delivery into decisions and
-outbox actions; an outbox :class:`Sender` performs one action on a remote system. Failures are retried with capped
-exponential backoff that honours a server's ``Retry-After``; attempts are bounded, and an item that exhausts them is
-marked ``dead`` (kept for operators and counted in metrics) instead of being retried forever.
+outbox actions (a :class:`BatchHandler` takes a whole claimed batch, so that its contacts are decided together); an
+outbox :class:`Sender` performs one action on a remote system. Failures are retried with capped exponential backoff
+that honours a server's ``Retry-After``; attempts are bounded, and an item that exhausts them is marked ``dead`` (kept
+for operators and counted in metrics) instead of being retried forever.
+
+Outbox actions go out concurrently, per target, and exactly once however workers die: an action is only started
+while its lease has at least half its length left (so no other worker can claim it while it is in flight), and an
+action claimed again after an attempt that may have reached the remote side (a killed worker, a timeout) is first
+checked there by a :class:`Reconciler` sender, and recorded as sent without sending it twice.
 """
 
 from __future__ import annotations
@@ -11,41 +17,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from automations.effects import OutboxKeys
+from automations.groupcommit import SentMarks
 from automations.ports import Clock
 from automations.queues import Inbox, InboxItem, Outbox, OutboxAction
+from automations.retrying import STOP_GRACE_S, Backoff, PermanentFailure, PollLoop, RetryLater, retry_or_kill
 
 __all__ = [
     "STOP_GRACE_S",
     "Backoff",
+    "BatchHandler",
     "InboxProcessor",
     "ItemHandler",
     "OutboxDispatcher",
     "PermanentFailure",
+    "Reconciler",
     "RetryLater",
     "Sender",
 ]
 
-STOP_GRACE_S = 4.0
-"""How long a stopping process lets its workers finish the items in hand (a shutdown completes within 5 s)."""
 log = logging.getLogger("autopilot.delivery")
-
-
-class RetryLater(Exception):
-    """A transient failure (429, 5xx, timeout): try again, no sooner than ``retry_after`` seconds when given."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentFailure(Exception):
-    """A failure that retrying cannot fix (for example a 4xx other than 429)."""
 
 
 class ItemHandler(Protocol):
@@ -53,6 +48,20 @@ class ItemHandler(Protocol):
 
     async def handle(self, item: InboxItem) -> None:
         """Process ``item``; raise :class:`RetryLater` or any exception to have it retried."""
+        ...
+
+
+@runtime_checkable
+class BatchHandler(Protocol):
+    """An :class:`ItemHandler` that also takes a claimed batch at once (its contacts decided together)."""
+
+    async def handle(self, item: InboxItem) -> None:
+        """Process one item, as :meth:`ItemHandler.handle`."""
+        ...
+
+    async def handle_many(self, items: Sequence[InboxItem]) -> list[Exception | None]:
+        """Process ``items`` (claimed oldest first), each conversation's in their order; for each item, ``None`` when
+        it was processed, or the exception that has it retried. Idempotent per item, like :meth:`handle`."""
         ...
 
 
@@ -64,93 +73,19 @@ class Sender(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Capped exponential backoff with jitter; ``Retry-After`` wins when the server gives one."""
+@runtime_checkable
+class Reconciler(Protocol):
+    """A :class:`Sender` that can tell whether an earlier attempt at an action already took effect remotely."""
 
-    base_s: float = 1.0
-    max_s: float = 300.0
-    max_attempts: int = 25
-    jitter: float = 0.1
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before attempt number ``attempts + 1``."""
-        if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_s * 4)
-        raw = min(self.base_s * 2.0 ** max(attempts - 1, 0), self.max_s)
-        return float(raw * (1 + random.uniform(0, self.jitter)))
-
-    def after(self, attempts: int, error: Exception) -> float | None:
-        """Seconds to wait after the failed attempt number ``attempts``, or ``None`` when attempts are used up."""
-        if attempts >= self.max_attempts:
-            return None
-        return self.delay(attempts, error.retry_after if isinstance(error, RetryLater) else None)
+    async def performed(self, action: OutboxAction) -> str | None:
+        """The result to record when ``action`` is already there (an attempt whose outcome we never heard: a killed
+        worker, a timeout), else ``None``; raise :class:`RetryLater` when the remote side cannot be asked now."""
+        ...
 
 
-class _Retryable(Protocol):
-    """What the inbox and the outbox share for a failed item: retry later, or give up."""
-
-    async def retry(self, key: str, /, *, error: str, at: datetime) -> None: ...
-
-    async def kill(self, key: str, /, *, error: str, now: datetime) -> None: ...
-
-
-async def _failed(
-    queue: _Retryable, what: str, key: str, attempts: int, exc: Exception, backoff: Backoff, clock: Clock
-) -> None:
-    """Schedule the retry the backoff allows after failed attempt ``attempts``, or mark the item dead."""
-    error = f"{type(exc).__name__}: {exc}"
-    delay = backoff.after(attempts, exc)
-    if delay is None:
-        log.error("%s %s gave up after %d attempts; marking dead: %s", what, key, attempts, error)
-        await queue.kill(key, error=error, now=clock.now())
-        return
-    log.warning("%s %s attempt %d failed, retrying in %.1fs: %s", what, key, attempts, delay, error)
-    await queue.retry(key, error=error, at=clock.now() + timedelta(seconds=delay))
-
-
-class _Loop:
-    """Shared poll loop: ``run_once`` until stopped, sleeping ``idle_s`` when there was nothing to do."""
-
-    idle_s: float = 0.05
-
-    def __init__(self) -> None:
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-
-    async def run_once(self) -> int:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def wake(self) -> None:
-        """Skip the idle wait (called when new work was just written)."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Ask :meth:`run` to return after the item in hand; claimed items not started are released."""
-        self._stop.set()
-        self._wake.set()
-
-    @property
-    def stopping(self) -> bool:
-        """:meth:`stop` was called."""
-        return self._stop.is_set()
-
-    async def run(self) -> None:
-        """Process until :meth:`stop`; a failing round is logged and retried, never fatal."""
-        while not self._stop.is_set():
-            try:
-                done = await self.run_once()
-            except Exception:
-                log.exception("%s round failed", type(self).__name__)
-                done = 0
-            if not done and not self._stop.is_set():
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_s)
-
-
-class InboxProcessor(_Loop):
-    """Claims inbox items and hands each to the handler registered for its source."""
+class InboxProcessor(PollLoop):
+    """Claims inbox items and hands them to the handler registered for their source (a whole batch at once to a
+    :class:`BatchHandler`)."""
 
     def __init__(
         self,
@@ -168,31 +103,61 @@ class InboxProcessor(_Loop):
         self._lease, self._batch = lease, batch
 
     async def run_once(self) -> int:
-        """Claim and process one batch; returns how many items were claimed. Once :meth:`stop` is called, the items
-        of the batch not yet started are released at once (not left to their lease)."""
+        """Claim and process one batch; returns how many items were claimed. A :class:`BatchHandler` gets all of its
+        source's items at once; others get one item at a time. Once :meth:`stop` is called, the items of the batch
+        not yet started are released at once (not left to their lease)."""
         items = await self._inbox.claim(now=self._clock.now(), lease=self._lease, limit=self._batch)
-        for n, item in enumerate(items):
+        by_source: dict[str, list[InboxItem]] = {}
+        for item in items:
+            by_source.setdefault(item.source, []).append(item)
+        units: list[list[InboxItem]] = []  # what is started together: a source's batch, or one item
+        for source, mine in by_source.items():
+            batched = isinstance(self._handlers.get(source), BatchHandler) and len(mine) > 1
+            units += [mine] if batched else [[item] for item in mine]
+        for n, unit in enumerate(units):
             if self.stopping:
-                await self._inbox.release([i.id for i in items[n:]], now=self._clock.now())
-                log.info("released %d claimed inbox items on shutdown", len(items) - n)
+                rest = [item.id for later in units[n:] for item in later]
+                await self._inbox.release(rest, now=self._clock.now())
+                log.info("released %d claimed inbox items on shutdown", len(rest))
                 break
-            await self._process(item)
+            handler = self._handlers.get(unit[0].source)
+            if len(unit) > 1 and isinstance(handler, BatchHandler):
+                await self._process_many(handler, unit)
+            else:
+                await self._process(unit[0])
         return len(items)
+
+    async def _process_many(self, handler: BatchHandler, items: list[InboxItem]) -> None:
+        try:
+            outcomes = await handler.handle_many(items)
+        except Exception as exc:
+            outcomes = [exc] * len(items)
+        await self._inbox.complete_many([i.id for i, o in zip(items, outcomes, strict=True) if o is None],
+                                        now=self._clock.now())  # fmt: skip
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome is not None:
+                await self._settle(item, outcome)
 
     async def _process(self, item: InboxItem) -> None:
         handler = self._handlers.get(item.source)
         if handler is None:
             await self._inbox.kill(item.id, error=f"no handler for source {item.source!r}", now=self._clock.now())
             return
+        outcome: Exception | None = None
         try:
             await handler.handle(item)
         except Exception as exc:
-            await _failed(self._inbox, "inbox item", item.id, item.attempts, exc, self._backoff, self._clock)
-            return
-        await self._inbox.complete(item.id, now=self._clock.now())
+            outcome = exc
+        await self._settle(item, outcome)
+
+    async def _settle(self, item: InboxItem, outcome: Exception | None) -> None:
+        if outcome is not None:
+            await retry_or_kill(self._inbox, "inbox item", item.id, item.attempts, outcome, self._backoff, self._clock)
+        else:
+            await self._inbox.complete(item.id, now=self._clock.now())
 
 
-class OutboxDispatcher(_Loop):
+class OutboxDispatcher(PollLoop):
     """Claims due outbox actions and performs each with the sender registered for its target."""
 
     def __init__(
@@ -204,40 +169,62 @@ class OutboxDispatcher(_Loop):
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 64,
-        concurrency: int = 1,
+        concurrency: int = 16,
     ) -> None:
-        """``concurrency`` above 1 sends actions about different contacts at once. It stays 1 in the service: a
-        process killed with SIGKILL mid-send leaves every in-flight action to be sent again after its lease (no
-        sender checks whether Intercom already has it), and more in flight means more duplicated replies."""
+        """At most ``concurrency`` actions per target are in flight (actions about one contact go one after the
+        other); :meth:`run` claims for each target in its own loop, so a slow target never holds another back."""
         super().__init__()
         self._outbox, self._senders, self._clock = outbox, senders, clock
         self._backoff = backoff or Backoff()
-        self._lease, self._batch, self._concurrency = lease, batch, concurrency
+        self._lease, self._batch, self._concurrency = lease, batch, max(1, concurrency)
+        self._marks = SentMarks(outbox, clock)  # concurrent senders' "performed" records share a transaction
 
     @property
     def targets(self) -> frozenset[str]:
         """Targets this dispatcher has a sender for."""
         return frozenset(self._senders)
 
-    async def run_once(self) -> int:
-        """Claim and perform one batch (only for targets with a sender); returns how many were claimed.
+    async def run(self) -> None:
+        """One loop per target until :meth:`stop` (see :meth:`PollLoop.run`)."""
+        if len(self._senders) < 2:
+            await super().run()
+            return
+        await asyncio.gather(*(self._target_loop(target) for target in sorted(self._senders)))
 
-        Actions about different contacts go out concurrently (at most ``concurrency`` at a time); those about one
-        contact keep their planned order (:meth:`OutboxKeys.order_group`). On :meth:`stop`, actions not yet started
-        are released at once.
+    async def _target_loop(self, target: str) -> None:
+        while not self._stop.is_set():
+            try:
+                done = await self.run_once([target])
+            except Exception:
+                log.exception("%s round for %s failed", type(self).__name__, target)
+                done = 0
+            if not done and not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_s)
+                self._wake.clear()
+
+    async def run_once(self, targets: Sequence[str] | None = None) -> int:
+        """Claim and perform one batch (only for ``targets``, by default every target with a sender); returns how
+        many were claimed.
+
+        Actions about different contacts go out concurrently (at most ``concurrency`` at a time per target); those
+        about one contact keep their planned order (:meth:`OutboxKeys.order_group`). An action is started only while
+        at least half of its lease is left, and on :meth:`stop` not at all: those are released at once.
         """
+        claimed_at = self._clock.now()
         actions = await self._outbox.claim(
-            now=self._clock.now(), lease=self._lease, limit=self._batch, targets=sorted(self._senders)
+            now=claimed_at, lease=self._lease, limit=self._batch, targets=sorted(targets or self._senders)
         )
+        start_by = claimed_at + self._lease / 2
         groups: dict[str, list[OutboxAction]] = {}
         for action in actions:
             groups.setdefault(OutboxKeys.order_group(action.key), []).append(action)
-        gate = asyncio.Semaphore(self._concurrency)
+        gates = {target: asyncio.Semaphore(self._concurrency) for target in {a.target for a in actions}}
 
         async def perform(group: list[OutboxAction]) -> None:
-            async with gate:
+            async with gates[group[0].target]:
                 for n, action in enumerate(group):
-                    if self.stopping:
+                    if self.stopping or self._clock.now() > start_by:
                         await self._outbox.release([a.key for a in group[n:]], now=self._clock.now())
                         return
                     await self._perform(action)
@@ -248,12 +235,16 @@ class OutboxDispatcher(_Loop):
     async def _perform(self, action: OutboxAction) -> None:
         sender = self._senders[action.target]
         try:
-            result = await sender.send(action)
+            # claimed before and not released: an earlier attempt may have taken effect without our hearing of it
+            known = await sender.performed(action) if action.attempts > 1 and isinstance(sender, Reconciler) else None
+            result = known if known is not None else await sender.send(action)
         except PermanentFailure as exc:
             log.error("outbox %s (%s) failed permanently: %s", action.key, action.kind, exc)
             await self._outbox.kill(action.key, error=str(exc), now=self._clock.now())
             return
         except Exception as exc:
-            await _failed(self._outbox, "outbox", action.key, action.attempts, exc, self._backoff, self._clock)
+            await retry_or_kill(self._outbox, "outbox", action.key, action.attempts, exc, self._backoff, self._clock)
             return
-        await self._outbox.sent(action.key, now=self._clock.now(), result=result)
+        if known is not None:
+            log.warning("outbox %s was already performed by an earlier attempt; not sending it again", action.key)
+        await self._marks.sent(action.key, result)

@@ -7,16 +7,22 @@ its :class:`ChannelPlanner`; every other channel adds its hand-off effect (a tie
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from automations.models import Action, Decision
 from automations.queues import OutboxAction
 
-__all__ = ["ChannelPlanner", "EffectPlanner", "HandoffEffect", "OutboxKeys"]
+__all__ = ["ChannelPlanner", "EffectPlanner", "HandoffEffect", "OutboxKeys", "ReplyScreen"]
+
+log = logging.getLogger("autopilot.effects")
 
 HandoffEffect = Callable[[Decision], list[OutboxAction]]
 """Outbox actions another channel performs when ``decision`` hands a contact off (e.g. a Slack tier post)."""
+ReplyScreen = Callable[[Decision], str | None]
+"""Why a decision's customer reply must not go out (the offending sentence), or ``None``: the no-tipping-off check
+(:meth:`automations.nondisclosure.NonDisclosure.screen`)."""
 
 
 class OutboxKeys:
@@ -73,11 +79,21 @@ class ChannelPlanner(Protocol):
 
 
 class EffectPlanner:
-    """A decision's own-channel actions plus, for a hand-off, every registered channel's hand-off effect."""
+    """A decision's own-channel actions plus, for a hand-off, every registered channel's hand-off effect.
 
-    def __init__(self, handoff_effects: list[HandoffEffect] | None = None) -> None:
-        """Start with ``handoff_effects`` (channel adapters add theirs with :meth:`add` while the service is built)."""
+    Every customer-facing action of every channel is planned here, so the reply screen runs here too, as a backstop
+    behind the pipeline's (which turns a failing reply into a hand-off before it is recorded): a recorded answer whose
+    reply fails it (one decided before the check, or under older rules) is planned as if a human had the
+    conversation, and nothing is said to the customer.
+    """
+
+    def __init__(
+        self, handoff_effects: list[HandoffEffect] | None = None, *, screen: ReplyScreen | None = None
+    ) -> None:
+        """Start with ``handoff_effects`` (channel adapters add theirs with :meth:`add` while the service is built);
+        ``screen`` vets every customer reply before it is planned."""
         self._effects = list(handoff_effects or [])
+        self._screen = screen
 
     @property
     def registered(self) -> tuple[HandoffEffect, ...]:
@@ -96,6 +112,9 @@ class EffectPlanner:
 
     def plan(self, decision: Decision, planner: ChannelPlanner, *, silenced: bool = False) -> list[OutboxAction]:
         """The receiving channel's actions, then (unless a human already has the conversation) the hand-off ones."""
+        if not silenced and self._screen is not None and self._screen(decision) is not None:
+            log.error("reply to %s withheld at the outbox: it would tip the customer off", decision.contact_id)
+            silenced = True
         actions = list(planner(decision, silenced=silenced))
         if not silenced:
             actions += self.handoff_actions(decision)

@@ -46,6 +46,11 @@ class InMemoryInbox:
         """Mark processed."""
         self.items[item_id] = replace(self.items[item_id], status=ItemStatus.DONE)
 
+    async def complete_many(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Mark several processed."""
+        for item_id in item_ids:
+            await self.complete(item_id, now=now)
+
     async def retry(self, item_id: str, *, error: str, at: datetime) -> None:
         """Release for another attempt."""
         self.items[item_id] = replace(self.items[item_id], error=error)
@@ -116,6 +121,11 @@ class InMemoryOutbox:
         self.actions[key] = replace(self.actions[key], status=ItemStatus.DONE, error="")
         self.results[key] = result
 
+    async def sent_many(self, results: Sequence[tuple[str, str]], *, now: datetime) -> None:
+        """Mark several performed."""
+        for key, result in results:
+            await self.sent(key, now=now, result=result)
+
     async def retry(self, key: str, *, error: str, at: datetime) -> None:
         """Schedule another attempt."""
         self.actions[key] = replace(self.actions[key], error=error, available_at=at)
@@ -165,6 +175,15 @@ class InMemoryConversations:
         self.states[conversation_id] = replace(
             self._state(conversation_id, at), last_contact_id=contact_id, updated_at=at
         )
+
+    async def get_many(self, conversation_ids: Sequence[str]) -> dict[str, ConversationState]:
+        """The known states among ``conversation_ids``."""
+        return {c: self.states[c] for c in conversation_ids if c in self.states}
+
+    async def set_last_contacts(self, latest: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        """Remember several latest contacts."""
+        for conversation_id, contact_id in latest:
+            await self.set_last_contact(conversation_id, contact_id, at=at)
 
     async def human_took_over(self, conversation_id: str, *, at: datetime) -> bool:
         """Silence the bot once."""

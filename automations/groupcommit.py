@@ -1,9 +1,10 @@
-"""Group commit for the inbox: concurrent acknowledgements share one database transaction.
+"""Group commit: concurrent writes share one database transaction.
 
 Each webhook must be persisted before it is acknowledged, and one transaction per request caps throughput at the
 database's commit rate. :class:`GroupCommitInbox` queues concurrent :meth:`accept` calls while a write is in flight
 and writes everything that queued up in the next transaction, so no request waits for a timer and each still returns
-only after its own row is committed.
+only after its own row is committed. :class:`SentMarks` does the same for the outbox's "performed" records, which
+concurrent senders write after every action.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from automations.queues import Inbox, InboxItem
+from automations.ports import Clock
+from automations.queues import Inbox, InboxItem, Outbox
 
-__all__ = ["GroupCommitInbox"]
+__all__ = ["GroupCommitInbox", "SentMarks"]
 
 
 class GroupCommitInbox:
@@ -68,6 +70,10 @@ class GroupCommitInbox:
         """Delegate."""
         await self._inner.complete(item_id, now=now)
 
+    async def complete_many(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Delegate."""
+        await self._inner.complete_many(item_ids, now=now)
+
     async def retry(self, item_id: str, *, error: str, at: datetime) -> None:
         """Delegate."""
         await self._inner.retry(item_id, error=error, at=at)
@@ -87,3 +93,38 @@ class GroupCommitInbox:
     async def pending(self) -> int:
         """Delegate."""
         return await self._inner.pending()
+
+
+class SentMarks:
+    """Records performed outbox actions: concurrent :meth:`sent` calls share one :meth:`Outbox.sent_many` write."""
+
+    def __init__(self, outbox: Outbox, clock: Clock) -> None:
+        """Write to ``outbox``, stamped with ``clock``."""
+        self._outbox, self._clock = outbox, clock
+        self._queue: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def sent(self, key: str, result: str) -> None:
+        """Record ``key`` as performed with ``result``, together with whatever else is waiting; returns once it is
+        committed (or raises what the write raised)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((key, result, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._outbox.sent_many([(key, result) for key, result, _ in batch], now=self._clock.now())
+            except BaseException as exc:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for *_, future in batch:
+                if not future.done():
+                    future.set_result(None)

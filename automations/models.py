@@ -83,6 +83,8 @@ class Deadline:
     due: datetime
     basis: str
     internal: bool = False
+    tier: str = ""
+    """The owning tier of the rule (who must meet it)."""
 
 
 @dataclass(frozen=True, slots=True)

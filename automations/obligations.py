@@ -192,7 +192,7 @@ class Obligations(BaseModel):
                 return self._deadline(fallback, text, received_at, jurisdiction) if fallback else None
             due, basis = stated[0], f"{basis}: {stated[0].isoformat()}."
         end = datetime.combine(due, time(23, 59, 59), tzinfo=received_at.tzinfo)
-        return Deadline(rule.id, end, basis, internal=rule.internal)
+        return Deadline(rule.id, end, basis, internal=rule.internal, tier=rule.tier)
 
 
 def _check(obligations: Obligations) -> Iterator[Issue]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from automations.deadlines import RegulatoryClocks
 from automations.decisions import DecisionMaker, Prepared
 from automations.followups import FollowUp, read_follow_up
 from automations.gates import OUT_OF_SCOPE, CustomerGates
@@ -27,11 +28,14 @@ from automations.models import (
     SafetyVerdict,
     Visibility,
 )
+from automations.nondisclosure import NonDisclosure
 from automations.obligations import Obligations
 from automations.outcomes import OutcomeTracker
 from automations.ports import Answerer, Classifier, Clock, EventStore, HandoffSummarizer, KnowledgeIndex, Notifier
 from automations.redaction import Redactor
+from automations.regulatory import Regulatory
 from automations.safety import HUMAN, SafetyGate
+from automations.sections import SectionRanker, likely_articles
 from automations.taxonomy import FALLBACK_TIER, Taxonomy
 
 __all__ = ["Pipeline", "Policy"]
@@ -46,6 +50,7 @@ class Policy:
     confidence: float
     retrieval: float
     k: int = 3
+    pool: int = 10
 
 
 class Pipeline:
@@ -68,10 +73,16 @@ class Pipeline:
         summarizer: HandoffSummarizer | None = None,
         obligations: Obligations | None = None,
         jurisdiction: str = "US",
+        clocks: RegulatoryClocks | None = None,
+        nondisclosure: NonDisclosure | None = None,
+        ranker: SectionRanker | None = None,
     ) -> None:
         """Wire the ports. ``summarizer`` rewrites each hand-off's summary before it is recorded (an LLM gist);
         without one the deterministic summary stands. ``notifier`` hears of each fresh hand-off once. ``obligations``
-        stamps each decision's regulatory clocks (``jurisdiction``: where a contact that names none is)."""
+        stamps each decision's regulatory clocks (``jurisdiction``: where a contact that names none is), which
+        ``clocks`` keeps running. ``nondisclosure`` screens every customer reply of an AML or compliance contact (or
+        of a customer with a SAR clock) for tipping off: a reply that fails goes to a person instead. ``ranker``
+        chooses the section that answers among the driver's and the nearest sections (:mod:`automations.sections`)."""
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.index = index
@@ -84,7 +95,11 @@ class Pipeline:
         self.summarizer = summarizer
         self.redactor = redactor or Redactor()
         self.outcomes = outcomes or OutcomeTracker(store)
-        self._make = DecisionMaker(taxonomy, clock, obligations, jurisdiction)
+        self.clocks = clocks
+        self.nondisclosure = nondisclosure
+        self.ranker = ranker or SectionRanker()
+        self._make = DecisionMaker(taxonomy, clock, obligations, jurisdiction, nondisclosure)
+        self._regulatory = Regulatory(taxonomy, self._make, clocks, nondisclosure)
         self._gates = CustomerGates(taxonomy, self.safety, self.outcomes, clock, self._make)
 
     async def handle(self, contact: Contact) -> Decision:
@@ -107,21 +122,23 @@ class Pipeline:
             for i, p in enumerate(prepared)
             if read_follow_up(p.text) is not FollowUp.NEW
         }
+        # which customers have a SAR clock (every reply to them is screened for tipping off), read beside it too
+        watch = asyncio.ensure_future(self._regulatory.watched([self._customer(p) for p in prepared]))
         try:
             split = [self.safety.sentences(p.clean) if p.contact.channel is Channel.CUSTOMER else [] for p in prepared]
             flat = await self._classify([p.clean for p in prepared] + [s for parts in split for s in parts])
             classifications, rest = flat[: len(prepared)], iter(flat[len(prepared) :])
             by_sentence = [[c for c in (next(rest) for _ in parts) if c is not None] for parts in split]
-            prefetched = await self._prefetch(prepared)
             decisions = []
-            for i, (item, classification, sentences, passages) in enumerate(
-                zip(prepared, classifications, by_sentence, prefetched, strict=True)
+            for i, (item, classification, sentences) in enumerate(
+                zip(prepared, classifications, by_sentence, strict=True)
             ):
                 history = await early[i] if i in early else ()
-                decision = await self._decide(item, classification, history, passages, sentences)
+                decision = await self._decide(item, classification, history, sentences)
                 decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
-        finally:
-            await asyncio.gather(*early.values(), return_exceptions=True)  # none left running if deciding failed
+            decisions = self._regulatory.screen(decisions, prepared, await watch)
+        finally:  # none left running if deciding failed
+            await asyncio.gather(*early.values(), watch, return_exceptions=True)
         # everyone else's history, for the outcome transitions announced after the write, is read beside the write
         histories = [early.get(i) or asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
                      for i, p in enumerate(prepared)]  # fmt: skip
@@ -130,12 +147,14 @@ class Pipeline:
             recorded = await self.store.record_decisions(decisions)
         finally:
             await asyncio.gather(*histories, return_exceptions=True)
-        return [
+        done = [
             await self._after(d, h.result())
             if fresh
             else self._make.restamp(await self.store.get_decision(d.contact_id) or d, p.contact)
             for d, fresh, h, p in zip(decisions, recorded, histories, prepared, strict=True)
         ]
+        await self._regulatory.start_clocks(done, [p.contact for p in prepared])
+        return done
 
     async def _summarize(self, decisions: list[Decision]) -> list[Decision]:
         """The summarizer's text becomes each hand-off's recorded summary, so the Intercom note and the Slack post
@@ -152,6 +171,7 @@ class Pipeline:
             except Exception:
                 log.exception("hand-off summary failed for %s; keeping the template", decision.contact_id)
                 return decision
+            summary = self._regulatory.kept(decision, summary)  # the reminder and the clocks stay
             return replace(decision, handoff=replace(decision.handoff, summary=summary))
 
         return list(await asyncio.gather(*(one(d) for d in decisions)))
@@ -174,21 +194,6 @@ class Pipeline:
             log.exception("classifier failed; handing %d contacts to a human", len(texts))
             return [None] * len(texts)
 
-    async def _prefetch(self, items: Sequence[Prepared]) -> list[list[Passage] | None]:
-        """One batched search of public sections for the customer contacts of a batch (``None`` where absent)."""
-        out: list[list[Passage] | None] = [None] * len(items)
-        wanted = [i for i, item in enumerate(items) if item.contact.channel is Channel.CUSTOMER]
-        if len(wanted) < 2:
-            return out
-        try:
-            found = await self.index.search_many([items[i].clean for i in wanted], k=10)
-        except Exception:
-            log.warning("batched retrieval failed; falling back to one search per contact", exc_info=True)
-            return out
-        for i, passages in zip(wanted, found, strict=True):
-            out[i] = passages
-        return out
-
     async def _after(self, decision: Decision, history: Sequence[OutcomeRecord]) -> Decision:
         log.info(
             "decision contact=%s action=%s category=%s confidence=%.2f tier=%s reason=%s",
@@ -209,7 +214,6 @@ class Pipeline:
         item: Prepared,
         classification: Classification | None,
         history: Sequence[OutcomeRecord],
-        prefetched: list[Passage] | None = None,
         sentences: Sequence[Classification] = (),
     ) -> Decision:
         contact = item.contact
@@ -248,11 +252,10 @@ class Pipeline:
             )
         articles = cat.articles if (confident or not agent) else None
         try:
-            passages = await self._retrieve(item, visibility, articles, prefetched)
+            passages, best = await self._retrieve(item, visibility, articles, classification)
             if not agent:
                 passages = [p for p in passages if p.visibility is Visibility.PUBLIC]
-            best = passages[0] if passages else None
-            if best is None or best.score < self.policy.retrieval:
+            if not passages:
                 tried = f"no article scored above {self.policy.retrieval:.2f}" + (
                     f" (best: {best.article_id} {best.score:.2f})" if best else ""
                 )
@@ -279,13 +282,20 @@ class Pipeline:
         item: Prepared,
         visibility: tuple[Visibility, ...],
         articles: tuple[str, ...] | None,
-        prefetched: list[Passage] | None,
-    ) -> list[Passage]:
-        if prefetched is not None and articles is not None:
-            hits = [p for p in prefetched if p.article_id in articles][: self.policy.k]
-            if hits:  # the best in-category section is among the batch's nearest: same answer, no extra search
-                return hits
-        return await self.index.search(item.clean, k=self.policy.k, visibility=visibility, article_ids=articles)
+        classification: Classification,
+    ) -> tuple[list[Passage], Passage | None]:
+        """The sections that may answer, best first: those of the driver's articles and of the other likely
+        categories' (or of any article, when ``articles`` is ``None``) whose similarity reaches the policy's floor,
+        re-ranked with the driver as a prior; and the most similar section, for the hand-off summary. A driver with
+        no articles has none."""
+        if articles is not None and not articles:
+            return [], None
+        query = item.clean
+        likely = None if articles is None else likely_articles(classification, self.taxonomy, articles)
+        found = await self.index.search(query, k=self.policy.pool, visibility=visibility, article_ids=likely)
+        best = max(found, key=lambda p: p.score, default=None)
+        ranked = self.ranker.rank(query, found, articles or (), floor=self.policy.retrieval)
+        return ranked[: self.policy.k], best
 
     def _category(self, classification: Classification, verdict: SafetyVerdict) -> str:
         guessed = classification.category if classification.category in self.taxonomy else OUT_OF_SCOPE

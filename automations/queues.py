@@ -74,6 +74,10 @@ class Inbox(Protocol):
         """Mark an item processed."""
         ...
 
+    async def complete_many(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Mark several items processed, in one transaction."""
+        ...
+
     async def retry(self, item_id: str, *, error: str, at: datetime) -> None:
         """Release an item for another attempt at ``at``, recording the error."""
         ...
@@ -111,6 +115,10 @@ class Outbox(Protocol):
 
     async def sent(self, key: str, *, now: datetime, result: str = "") -> None:
         """Mark an action performed, with what the remote side returned (for example the created id)."""
+        ...
+
+    async def sent_many(self, results: Sequence[tuple[str, str]], *, now: datetime) -> None:
+        """:meth:`sent` for several ``(key, result)`` pairs, in one transaction."""
         ...
 
     async def retry(self, key: str, *, error: str, at: datetime) -> None:

@@ -8,7 +8,8 @@ product reads at run time depends on where the repository is. What ships:
   operating point of the LLM answerer (``grounding/policy.json``) and the labelled examples the model was trained
   on (``examples/*.csv``, also the texts of ``autopilot demo --days``);
 - ``prompts/``: the LLM prompt templates; ``knowledge/content/``: the sample help centre;
-- ``bot/data/demo_stream.jsonl`` (``autopilot demo``) and ``bot/static/`` (the playground).
+- ``bot/data/demo_stream.jsonl`` (``autopilot demo``), ``bot/data/demo_team.yaml`` (the demo's agents) and
+  ``bot/static/`` (the playground).
 """
 
 from __future__ import annotations

@@ -220,7 +220,9 @@ class SafetyGate:
         human = self._human.search(text)
         if human is not None and other is None:
             return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
-        learned = self._learned(text, classification, injection, asked_for_person=human is not None) or other
+        learned = self._learned(text, classification, injection, asked_for_person=human is not None)
+        if other is not None and (learned is None or _guess(learned) < self.rules.sentence_min_probability):
+            return other  # a signal in so many words (identity data, an ATM) beats a weak protected guess
         if learned is not None:
             return learned
         if human is not None:
@@ -252,3 +254,13 @@ class SafetyGate:
         kind, score = classification.risk[0]
         note = f"learned risk layer: {kind.replace('_', ' ')} ({score:.2f})"
         return SafetyVerdict(self._route(kind, text, classification), (f"risk:{kind}:{score:.2f}",), injection, note)
+
+
+def _guess(verdict: SafetyVerdict) -> float:
+    """The probability behind a classifier or risk-layer verdict (``classifier:<label>:<p>``), 1.0 for others."""
+    reason = verdict.reasons[0] if verdict.reasons else ""
+    kind, _, tail = reason.rpartition(":")
+    try:
+        return float(tail) if kind.split(":")[0] in ("classifier", "risk") else 1.0
+    except ValueError:
+        return 1.0

@@ -7,7 +7,7 @@ is not. Each carries the note an agent reads at the top of the hand-off summary.
 
 :func:`route` turns a kind (from a signal or the learned risk layer) into the category, hence the team, that gets
 the contact: an error notice goes to fraud, unless it is about an ATM that paid out short or nothing, which goes to
-payments (``error_notice_atm`` patterns, or the classifier reading it as such).
+payments (``error_notice_atm`` patterns: the words must say so, the classifier's guess alone does not).
 """
 
 from __future__ import annotations
@@ -107,6 +107,6 @@ def route(
     :data:`ATM_CASH_CATEGORY` (payments), unless the customer says they did not make the withdrawal at all."""
     if kind != "error_notice":
         return KIND_CATEGORY[kind]
-    top = classification.category if classification is not None else None
-    at_atm = atm.search(text) is not None or top in ATM_CATEGORIES
+    del classification  # the classifier's ATM guess alone is not enough: "money missing" is not at a cash machine
+    at_atm = atm.search(text) is not None
     return ATM_CASH_CATEGORY if at_atm and not unrecognised.search(text) else KIND_CATEGORY[kind]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shlex
 import subprocess
@@ -38,6 +39,37 @@ def _database(admin_url: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _ticks(pid: int, *, children: bool = False) -> int:
+    """CPU clock ticks ``pid`` has used (with ``children``: plus those of its children it has reaped)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(f) for f in fields[11 : 15 if children else 13])
+
+
+def _postgres(url: str) -> int:
+    """The PostgreSQL server's postmaster pid (the parent of a backend), when it runs on this machine."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        return int(Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _service_cpu(pids: list[int], postmaster: int) -> float:
+    """CPU seconds used so far by the service's processes and the PostgreSQL server (backends included)."""
+    ticks = sum(_ticks(pid) for pid in pids)
+    if postmaster:
+        ticks += _ticks(postmaster, children=True)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    ticks += _ticks(int(stat.parent.name))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _count(url: str, sql: str) -> int:
@@ -83,20 +115,25 @@ async def sustained(args: argparse.Namespace, root: Path, fake: FakeIntercom, wo
     try:
         loop_task = asyncio.create_task(_open_loop(web.url, _bodies(f"s{workers}-", args.count), args.rate, 16))
         marks: dict[int, float] = {}
+        cpu: dict[int, float] = {}
+        postmaster, pids = _postgres(url), [web.proc.pid, *(p.pid for p in procs)]
         deadline = time.monotonic() + 900
         while len(marks) < 2 and time.monotonic() < deadline:
             done = await asyncio.to_thread(_count, url, "SELECT count(*) FROM decisions")
             for pct in (10, 90):
                 if pct not in marks and done >= args.count * pct // 100:
                     marks[pct] = time.monotonic()
+                    cpu[pct] = _service_cpu(pids, postmaster)
             await asyncio.sleep(0.1)
         await loop_task
     finally:
         _stop(procs)
         web.stop()
-    rate = args.count * 0.8 / (marks[90] - marks[10])
+    rate: float = args.count * 0.8 / (marks[90] - marks[10])
+    per = (cpu[90] - cpu[10]) / (args.count * 0.8)  # CPU seconds per decision, replies sent meanwhile included
     print(f"sustained decisions, {workers} worker process(es) x {args.loops} loops: {rate:.0f}/s "
-          f"({args.count} notifications offered at {args.rate:g}/s)")  # fmt: skip
+          f"({args.count} notifications offered at {args.rate:g}/s); service CPU (web, workers, PostgreSQL) "
+          f"{per * 1000:.1f} ms per decision, i.e. {2 / per:.0f}/s on 2 otherwise idle cores")  # fmt: skip
     return rate
 
 
@@ -137,13 +174,14 @@ async def main() -> None:
     parser.add_argument("--lag-rate", type=float, default=100.0)
     parser.add_argument("--lag-seconds", type=float, default=30.0)
     parser.add_argument("--skip-lag", action="store_true")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker processes of each sustained run")
     args = parser.parse_args()
     command = shlex.join([sys.executable.removeprefix(f"{REPO}/"), "-m", "bench.scale_bench", *sys.argv[1:]])
     print(f"command: {command}\nhost: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp, FakeIntercom(token=TOKEN) as fake:
         root = Path(tmp)
         _ingest(root, {**_env(root / "ingest", fake, 1), "CHROMA_PATH": str(root / "chroma")})
-        for workers in (1, 2):
+        for workers in args.workers:
             await sustained(args, root, fake, workers)
         if not args.skip_lag:
             await lag(args, root, fake)

@@ -121,11 +121,17 @@ def train(
     data: Annotated[list[Path], typer.Option("--data", help="Labelled CSV (text,category); repeatable.")],
     output: Annotated[Path, typer.Option("--output", help="Model directory to write.")],
     precision: Annotated[float, typer.Option(help="Precision the hand-off threshold must reach on validation.")] = 0.97,
+    calibrate_on: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--calibrate-on", help="Files among --data (real traffic) whose held-out predictions alone set thresholds."
+        ),
+    ] = None,
 ) -> None:
     """Train the classifier head on a labelled export and calibrate its thresholds on held-out folds."""
     from bot.training import train_model
 
-    report = _run(train_model(Settings(), data, output, precision=precision))
+    report = _run(train_model(Settings(), data, output, precision=precision, calibrate_on=calibrate_on))
     console.print_json(json.dumps(report))
 
 
@@ -214,6 +220,7 @@ def serve(
     check_settings(settings)  # an empty embedded index is filled behind the open port (bot.http.ensure_index)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     _run(run_serve(settings.model_copy(update=updates)))
+    _exit_stopped()
 
 
 @app.command()
@@ -233,6 +240,16 @@ def worker(
     check_settings(settings)
     settings = settings.model_copy(update={"workers": workers} if workers is not None else {})
     _run(work(settings, port=port if port is not None else settings.worker_port))
+    _exit_stopped()
+
+
+def _exit_stopped() -> None:
+    """Exit 0 after a graceful stop: everything is committed or handed back by now, so the interpreter's teardown of
+    the model libraries (seconds on a busy machine) is skipped, and a stop completes within its 5 s."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _register_plugins() -> None:
@@ -240,13 +257,17 @@ def _register_plugins() -> None:
     ``autopilot.commands`` entry point group (``autopilot eval`` comes from ``evals``)."""
     from importlib.metadata import entry_points
 
+    from bot.cli_clocks import app as clocks_app
     from bot.cli_kb import register as register_kb
+    from bot.cli_privacy import app as privacy_app
     from bot.cli_qa import register as register_qa
     from bot.cli_reports import register as register_reports
 
     register_kb(app)
     register_qa(app)
     register_reports(app)
+    app.add_typer(clocks_app, name="clocks")
+    app.add_typer(privacy_app, name="privacy")
     for entry in sorted(entry_points(group="autopilot.commands"), key=lambda e: e.name):
         app.add_typer(entry.load(), name=entry.name)
 

@@ -29,12 +29,14 @@ def register(app: typer.Typer) -> None:
 def score(
     input: Annotated[Path, typer.Option("--input", help='JSONL of {"id", "agent_id", "messages": [...]}.')],
     output: Annotated[Path, typer.Option("--output", help="JSONL of scores, critical fails, criteria, evidence.")],
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="Critical fails from the rules alone (no MiniLM head).")
+    ] = False,
 ) -> None:
     """Score each conversation 0-100 against the QA scorecard (QA_SCORECARD_PATH): critical fails zero the score;
     every verdict carries the sentence that triggered it. Texts are redacted before scoring. A malformed line is
     reported as ``file:line`` and nothing is written."""
-    from automations.qa import QaScorer
-    from bot.composition import load_config
+    from bot.composition import build_qa_scorer, load_config
     from bot.qa_io import QaLine, result_line
 
     config = load_config(Settings())
@@ -55,7 +57,8 @@ def score(
             where = ".".join(str(p) for p in first["loc"]) or "(line)"
             err.print(f"{input}:{number}: {where}: {first['msg']}", markup=False)
             raise typer.Exit(2) from exc
-    results = asyncio.run(QaScorer(config.scorecard).score_many([line.transcript() for line in lines]))
+    scorer = build_qa_scorer(config.settings, learned=not rules_only)
+    results = asyncio.run(scorer.score_many([line.transcript() for line in lines]))
     with output.open("w", encoding="utf-8") as out:
         for result in results:
             out.write(json.dumps(result_line(result), ensure_ascii=False) + "\n")

@@ -61,7 +61,7 @@ def report(
     ] = None,
 ) -> None:
     """What's working and what isn't: headline metrics, significant changes, daily trends, SLA misses, KB gaps,
-    OKR progress and industry benchmarks."""
+    OKR progress, industry benchmarks and regulatory deadlines (met, missed and open by rule)."""
     from automations.reports.benchmarks import load_benchmarks
     from automations.reports.html import render_html
     from automations.reports.markdown import render_markdown
@@ -79,13 +79,19 @@ def report(
         return
     benchmarks = load_benchmarks(settings.benchmarks_path)
     span = _period(period, settings)
-    result = _with_reports(
-        settings,
-        lambda r: build_report(
-            r, span, now=datetime.now(UTC), costs=_costs(settings), tz=settings.report_timezone,
-            resolve_after=timedelta(hours=settings.resolve_after_hours), okrs=okrs, benchmarks=benchmarks,
-        ),
-    )  # fmt: skip
+
+    async def build() -> Any:
+        from bot.composition import open_reporting
+        from bot.composition.team import open_team
+
+        async with open_reporting(settings) as (reports, clocks), open_team(settings) as team:
+            return await build_report(
+                reports, span, now=datetime.now(UTC), costs=_costs(settings), tz=settings.report_timezone,
+                resolve_after=timedelta(hours=settings.resolve_after_hours), okrs=okrs, benchmarks=benchmarks,
+                clocks=clocks, team=team,
+            )  # fmt: skip
+
+    result = asyncio.run(build())
     images: list[tuple[str, Path | None, bytes]] = []
     if chart is not None or fmt == "html":
         images.append(("Contacts, deflection and SLA adherence", chart, render_chart(result)))

@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute
 
+from automations.audit import AuditTrail
 from automations.conversations import ConversationFlow, Conversations
+from automations.deadlines import RegulatoryClocks
 from automations.delivery import ItemHandler, Sender
 from automations.effects import EffectPlanner, HandoffEffect
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline
 from automations.ports import Classifier, Clock, Embedder, EventStore, KnowledgeIndex
+from automations.qa.records import QaRecords
+from automations.qa.teamview import TeamView
 from automations.queues import Inbox, Outbox
 from automations.reports.ports import ReportSource
 from automations.taxonomy import Taxonomy
@@ -39,6 +43,9 @@ class Core:
     pipeline: Pipeline
     outcomes: OutcomeTracker
     reports: ReportSource | None = None
+    clocks: RegulatoryClocks | None = None
+    audit: AuditTrail | None = None
+    team: TeamView | None = None
 
     async def close(self) -> None:
         """Release the store's connections."""
@@ -53,6 +60,7 @@ class Queues:
     outbox: Outbox
     conversations: Conversations
     close: Callable[[], Awaitable[None]] | None = None
+    transcripts: QaRecords | None = None  # conversation capture for QA (issue 18)
 
 
 @dataclass
@@ -70,6 +78,7 @@ class Context:
     effects: EffectPlanner
     flow: ConversationFlow
     wakers: list[Callable[[], None]] = field(default_factory=list)
+    transcripts: QaRecords | None = None
 
     def wake(self) -> None:
         """New inbox or outbox rows were written: let the workers pick them up without waiting for their poll."""

@@ -2,9 +2,10 @@
 
 Weekly and daily seasonality, a driver whose volume rises and one whose deflection falls (and whose customers come
 back more often) in the last week, a planted spike two days ago, repeat contacts, mixed outcomes with CSAT, agent
-first responses and closures (with some SLA misses) and knowledge-base gaps. Texts are the project's own labelled
-examples (``automations/data/examples/*.csv``), redacted like
-any contact. Rows go in with multi-row inserts, in chunks of one day.
+first responses and closures (with some SLA misses) and knowledge-base gaps. The hand-offs go to the demo team's
+named agents (:mod:`bot.demo_team`), a share of whose conversations is captured and scored. Texts are the
+project's own labelled examples (``automations/data/examples/*.csv``), redacted like any contact. Rows go in with
+multi-row inserts, in chunks of one day.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import numpy as np
 from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automations.qa import QaScorer, load_scorecard
 from automations.redaction import redact
 from automations.resources import data_path
 from automations.taxonomy import Category, Taxonomy, load_taxonomy
+from bot.demo_team import DemoTeam, load_team
 from bot.settings import Settings
 from store import SqlEventStore
 from store.tables import Base
@@ -38,7 +41,8 @@ SOURCES = (("intercom", 0.82), ("email", 0.12), ("slack", 0.06))
 RISING, FALLING, SPIKING = "transfer_not_received_by_recipient", "top_up_failed", "declined_card_payment"
 KB_GAPS = {"card_payment_wrong_exchange_rate": 0.5, "beneficiary_not_allowed": 0.45, "virtual_card_not_working": 0.4}
 REPEATS = 0.06  # share of contacts from a customer who asked about the same driver among its last 50 contacts
-TABLES = ("contacts", "decisions", "outcomes", "outcome_transitions", "feedback", "agent_events")
+TABLES = ("contacts", "decisions", "outcomes", "outcome_transitions", "feedback", "agent_events", "transcript_turns",
+          "qa_scores")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +94,10 @@ class _Day:
         rng: np.random.Generator,
         now: datetime,
         recent: dict[str, deque[str]],
+        team: DemoTeam | None = None,
     ):
         self.taxonomy, self.texts, self.rng, self.now, self.recent = taxonomy, texts, rng, now, recent
+        self.team = team
         self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
 
     def _customer(self, cat: Category, *, recent_week: bool) -> str:
@@ -110,9 +116,12 @@ class _Day:
         pool = self.texts.get(cat.id) or [f"I have a question about {cat.id.replace('_', ' ')}"]
         source = SOURCES[int(rng.choice(3, p=[p for _, p in SOURCES]))][0]
         customer = self._customer(cat, recent_week=recent_week)
+        if self.team is not None:  # a customer whose conversation an agent closed badly comes back
+            customer = self.team.returning(cat.id, at) or customer
+        text = pool[int(rng.integers(len(pool)))]
         rows["contacts"].append({"id": cid, "customer_id": customer, "conversation_id": f"conv-{cid}",
                                  "channel": "customer", "source": source, "received_at": at,
-                                 "text": pool[int(rng.integers(len(pool)))]})  # fmt: skip
+                                 "text": text})  # fmt: skip
         gap = KB_GAPS.get(cat.id, 0.04)
         answer = cat.reply is not None or (
             cat.bot_may_answer and cat.id != "human_request" and rng.random() < 0.82 - gap
@@ -136,7 +145,7 @@ class _Day:
                          "summary": f"Category: {cat.id} → tier {cat.tier}", "first_response_due": at + first,
                          "resolution_due": at + resolution}  # fmt: skip
             self._outcome(cid, customer, cat, at, "handed_off", at, reason)
-            self._agent(cid, at, first, resolution)
+            self._agent(cid, cat, customer, text, at, first, resolution)
         rows["decisions"].append(decision)
 
     def _handoff_reason(self, cat: Category) -> str:
@@ -187,7 +196,16 @@ class _Day:
             {"contact_id": cid, "at": at, "helpful": score >= 4, "csat": score, "source": "customer", "comment": ""}
         )
 
-    def _agent(self, cid: str, at: datetime, first: timedelta, resolution: timedelta) -> None:
+    def _agent(
+        self, cid: str, cat: Category, customer: str, text: str, at: datetime, first: timedelta, resolution: timedelta
+    ) -> None:
+        if self.team is not None:  # the demo team: named agents, their conversations written and scored
+            _, events, rating, closed = self.team.handle(cid, cat, customer, text, at, first, resolution)
+            self.rows["agent_events"].extend(events)
+            if rating is not None:
+                self.rows["feedback"].append({"contact_id": cid, "at": closed, "helpful": rating >= 4, "csat": rating,
+                                              "source": "customer", "comment": ""})  # fmt: skip
+            return
         rng = self.rng
         responded = at + first * float(rng.choice([rng.uniform(0.05, 0.9), rng.uniform(1.0, 2.5)], p=[0.9, 0.1]))
         closed = responded + (
@@ -214,8 +232,10 @@ async def bulk_history(
     seed: int = 7,
     prefix: str = "demo",
     chunk: int = 5000,
+    team: DemoTeam | None = None,
 ) -> HistorySummary:
-    """Insert ``days`` days (ending ``now``) of about ``per_day`` customer contacts a day; returns a summary."""
+    """Insert ``days`` days (ending ``now``) of about ``per_day`` customer contacts a day; returns a summary. With
+    ``team``, its agents take the hand-offs, and a share of their conversations is captured and scored."""
     rng = np.random.default_rng(seed)
     categories = list(taxonomy)
     weights = np.array([0.2 if c.id == "out_of_scope" else 1.0 / (1 + i % 17) for i, c in enumerate(categories)])
@@ -228,7 +248,7 @@ async def bulk_history(
     recent: dict[str, deque[str]] = {}
     tables = Base.metadata.tables
     for day in range(days + 1):
-        builder = _Day(taxonomy, texts, rng, now, recent)
+        builder = _Day(taxonomy, texts, rng, now, recent, team)
         day_start = start + timedelta(days=day)
         recent_week = day_start >= now - timedelta(days=7)
         w = weights.copy()
@@ -246,6 +266,8 @@ async def bulk_history(
                     continue
                 serial += 1
                 builder.contact(f"{prefix}-{serial:08d}", categories[int(pick)], at, recent_week=recent_week)
+        if team is not None:
+            builder.rows["transcript_turns"], builder.rows["qa_scores"] = await team.flush()
         async with engine.begin() as conn:
             for name in TABLES:
                 rows = builder.rows[name]
@@ -260,11 +282,12 @@ async def generate_history(
 ) -> HistorySummary:
     """Generate ``days`` days of history into the configured database (``settings.db_url``), migrating it first."""
     now = now or datetime.now(UTC)
+    team = DemoTeam(load_team(), QaScorer(load_scorecard(settings.qa_scorecard_path)), now, seed=seed)
     store = await SqlEventStore.open(settings.db_url)
     try:
         return await bulk_history(
             store.engine, load_taxonomy(settings.taxonomy_path), load_texts(), now=now, days=days,
-            per_day=per_day, seed=seed, prefix=f"demo{now:%Y%m%d%H%M%S}-{seed}",
+            per_day=per_day, seed=seed, prefix=f"demo{now:%Y%m%d%H%M%S}-{seed}", team=team,
         )  # fmt: skip
     finally:
         await store.close()

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from automations.models import Action, Channel, Contact, Decision, OutcomeState
+from automations.nondisclosure import agents_only_removed
 from automations.resources import packaged
 from bot.composition import build_core
 from bot.settings import Settings
@@ -42,15 +43,17 @@ class ReplayClock:
         return self.current
 
 
-def render(decision: Decision) -> str:
-    """A decision as a person reads it."""
+def render(decision: Decision, *, customer: bool = False) -> str:
+    """A decision as a person reads it; for a ``customer``, without the agents-only lines (an internal clock, the
+    no-tipping-off reminder)."""
     head = (
         f"[{decision.category} · {decision.confidence:.2f} · {decision.action} → {decision.tier} · {decision.reason}]"
     )
     if decision.action is Action.ANSWER:
         return f"{head}\n{decision.reply}"
     assert decision.handoff is not None
-    return f"{head}\nHanded to {decision.tier}.\n{decision.handoff.summary}"
+    summary = agents_only_removed(decision.handoff.summary) if customer else decision.handoff.summary
+    return f"{head}\nHanded to {decision.tier}.\n{summary}"
 
 
 async def agent_answer(settings: Settings, question: str) -> str:
@@ -83,7 +86,7 @@ async def chat_loop(settings: Settings, customer: str, console: Console) -> None
                 Contact(id=f"chat:{uuid.uuid4().hex}", text=text, customer_id=customer, source="terminal")
             )
             console.print("[bold green]bot>[/] ", end="")
-            console.print(render(decision), markup=False, highlight=False)
+            console.print(render(decision, customer=True), markup=False, highlight=False)
     finally:
         await core.close()
 

@@ -32,6 +32,8 @@ from automations.llm.ports import ChatMessage, Role
 from automations.llm.prompts import DEFAULT_PROMPTS
 from automations.models import Channel, Visibility
 from automations.ports import Answerer, Embedder, HandoffSummarizer
+from automations.qa.judge import LLMJudge
+from automations.qa.scorer import QaJudge
 from automations.resources import data_path
 from automations.safety import SafetyGate
 from automations.taxonomy import PROTECTED_TIERS, Taxonomy
@@ -185,3 +187,12 @@ def build_summarizer(
         protected=protected_categories(taxonomy),
         safety=safety,
     )
+
+
+def build_qa_judge(
+    settings: Settings, *, chat: BaseChatModel | None = None, prompts: Path = DEFAULT_PROMPTS
+) -> QaJudge | None:
+    """The LLM judge of the QA scorecard's quality criteria when a model is configured (or ``chat`` given)."""
+    if chat is None and not llm_enabled(settings):
+        return None
+    return LLMJudge(model=_guarded(settings, chat), prompt=load_prompt("qa_judge", prompts))

@@ -3,8 +3,9 @@
 It needs no Intercom or Slack credentials. Every message becomes a customer-channel :class:`Contact` (source
 ``playground``, customer ``playground:<session>``, a fresh id) that the real pipeline decides and records before the
 page gets its answer, so follow-ups ("thanks, that worked", "that didn't help") behave as they do on Intercom, and
-internal articles never reach the page. The page itself is static (``bot/static/``): it renders every text with
-``textContent`` under a Content-Security-Policy that allows no inline script.
+internal articles never reach the page. The page itself is static (``bot/static/``): it renders the reply's blocks
+(:func:`reply_view`) as DOM nodes and every text with ``textContent``, under a Content-Security-Policy that allows no
+inline script.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from automations.models import Action, Channel, Contact, Decision
+from automations.nondisclosure import agents_only_removed
+from automations.replytext import Paragraph, Span, parse
 from automations.resources import packaged
 from bot.context import Context, Parts
 
-__all__ = ["PlaygroundMessage", "decision_view", "playground_parts"]
+__all__ = ["PlaygroundMessage", "decision_view", "playground_parts", "reply_view"]
 
 log = logging.getLogger("autopilot.playground")
 
@@ -53,6 +56,24 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _spans(spans: tuple[Span, ...]) -> list[dict[str, object]]:
+    return [{"text": s.text, "strong": s.strong, "href": s.href} for s in spans]
+
+
+def reply_view(text: str) -> list[dict[str, object]]:
+    """A reply text (:mod:`automations.replytext`) as the blocks the page renders with DOM nodes: paragraphs (lines
+    of spans) and lists (items of spans), each span ``{text, strong, href}``. No HTML: the page sets every text with
+    ``textContent`` and links only ``http(s)`` targets."""
+    out: list[dict[str, object]] = []
+    for block in parse(text):
+        if isinstance(block, Paragraph):
+            out.append({"type": "paragraph", "lines": [_spans(line) for line in block.lines]})
+        else:
+            items = [_spans(item.spans) for item in block.items]
+            out.append({"type": "list", "ordered": block.ordered, "start": block.start, "items": items})
+    return out
+
+
 def decision_view(context: Context, decision: Decision) -> dict[str, object]:
     """What the page shows of a decision: the verdict, the cited public article, the reply or the hand-off."""
     taxonomy = context.core.taxonomy
@@ -70,9 +91,13 @@ def decision_view(context: Context, decision: Decision) -> dict[str, object]:
         handoff = {
             "tier": decision.handoff.tier,
             "tier_name": tier_name,
-            "summary": decision.handoff.summary,
+            # the page is the customer's side: no internal clock, no agents' reminder
+            "summary": agents_only_removed(decision.handoff.summary),
             "first_response_due": _iso(decision.handoff.first_response_due),
             "resolution_due": _iso(decision.handoff.resolution_due),
+            "deadlines": [
+                {"id": d.id, "due": _iso(d.due), "basis": d.basis} for d in decision.deadlines if not d.internal
+            ],
         }
     return {
         "contact_id": decision.contact_id,
@@ -85,6 +110,7 @@ def decision_view(context: Context, decision: Decision) -> dict[str, object]:
         "tier_name": tier_name,
         "reason": decision.reason,
         "reply": decision.reply if decision.action is Action.ANSWER else None,
+        "reply_blocks": reply_view(decision.reply) if decision.action is Action.ANSWER and decision.reply else None,
         "article": article,
         "handoff": handoff,
         "decided_at": _iso(decision.decided_at),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,9 +26,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.alerts import Alert, AlertSink
+from automations.deadlines import RegulatoryClocks
 from automations.outcomes import OutcomeTracker
 from automations.ports import Clock
 from automations.reports.benchmarks import BenchmarkFile
+from automations.reports.clocks import clock_alerts
 from automations.reports.jobs import send_digest, spike_alerts
 from automations.reports.metrics import CostModel
 from automations.reports.narrative import Report
@@ -158,15 +160,19 @@ def job_specs(
     kb_sync: Callable[[], Awaitable[object]] | None = None,
     okrs: OkrFile | None = None,
     benchmarks: BenchmarkFile | None = None,
+    clocks: RegulatoryClocks | None = None,
+    warn_at: Mapping[str, Sequence[float]] | None = None,
 ) -> list[JobSpec]:
     """The scheduled jobs; interval jobs count from ``start`` (the clock's now), cron jobs use ``tz``. Digests show
-    progress against ``okrs`` and the ``benchmarks`` when given."""
+    progress against ``okrs`` and the ``benchmarks`` when given. With ``clocks``, the ``regulatory_clocks`` job
+    detects breaches (and warns at each rule's ``warn_at`` shares), SLA alerts use a regulatory deadline tighter than
+    the tier's SLA, and digests report the period's regulatory deadlines."""
     costs = costs or CostModel()
 
     async def digest(kind: str, now: datetime) -> object:
         return await send_digest(
             reports, sink, now, kind="daily" if kind == "daily" else "weekly", tz=tz, costs=costs, chart=chart,
-            okrs=okrs, benchmarks=benchmarks,
+            okrs=okrs, benchmarks=benchmarks, clocks=clocks,
         )  # fmt: skip
 
     async def kb(_now: datetime) -> object:
@@ -175,7 +181,11 @@ def job_specs(
     specs = [
         JobSpec("finalize_outcomes", IntervalTrigger(minutes=15, start_date=start), tracker.finalize),
         JobSpec("refresh_facts", IntervalTrigger(minutes=1, start_date=start), lambda _now: reports.refresh()),
-        JobSpec("sla_alerts", IntervalTrigger(minutes=1, start_date=start), lambda now: sla_alerts(reports, sink, now)),
+        JobSpec(
+            "sla_alerts",
+            IntervalTrigger(minutes=1, start_date=start),
+            lambda now: sla_alerts(reports, sink, now, clocks=clocks),
+        ),
         JobSpec("spike_alerts", CronTrigger(minute=5, timezone="UTC"), lambda now: spike_alerts(reports, sink, now)),
         JobSpec("digest_daily", CronTrigger(hour=8, minute=0, timezone=tz), lambda now: digest("daily", now)),
         JobSpec(
@@ -184,6 +194,14 @@ def job_specs(
             lambda now: digest("weekly", now),
         ),
     ]
+    if clocks is not None:
+        specs.append(
+            JobSpec(
+                "regulatory_clocks",
+                IntervalTrigger(minutes=1, start_date=start),
+                lambda now: clock_alerts(clocks, sink, now, warn_at=warn_at),
+            )
+        )
     if kb_sync is not None:
         specs.append(JobSpec("kb_sync", CronTrigger(hour=2, minute=30, timezone=tz), kb))
     return specs

@@ -109,14 +109,16 @@ async def build_service(
     backoff: Backoff | None = None,
 ) -> Service:
     """Wire the core, the queues and every adapter into a service (workers not started yet)."""
-    effects = EffectPlanner()
+    guard = core.pipeline.nondisclosure
+    effects = EffectPlanner(screen=guard.screen if guard is not None else None)  # no tipping off, at the outbox too
     flow = ConversationFlow(
         store=core.store, conversations=queues.conversations, outbox=queues.outbox, effects=effects, clock=clock,
-        decide=core.pipeline.handle,
+        decide=core.pipeline.handle, clocks=core.clocks, transcripts=queues.transcripts,
+        decide_many=core.pipeline.handle_many,
     )  # fmt: skip
     context = Context(
         settings=settings, core=core, inbox=queues.inbox, outbox=queues.outbox, conversations=queues.conversations,
-        clock=clock, registry=CollectorRegistry(), effects=effects, flow=flow,
+        clock=clock, registry=CollectorRegistry(), effects=effects, flow=flow, transcripts=queues.transcripts,
     )  # fmt: skip
     built = [await factory(context) for factory in (parts if parts is not None else default_parts())]
     for part in built:
@@ -127,7 +129,9 @@ async def build_service(
     senders = {target: s for part in built for target, s in part.senders.items()}
     lease = timedelta(seconds=settings.lease_s)
     processor = InboxProcessor(context.inbox, handlers, clock, lease=lease)
-    dispatcher = OutboxDispatcher(context.outbox, senders, clock, backoff=backoff, lease=lease)
+    dispatcher = OutboxDispatcher(
+        context.outbox, senders, clock, backoff=backoff, lease=lease, concurrency=settings.outbox_concurrency
+    )
     context.wakers += [processor.wake, dispatcher.wake]
     return Service(
         context=context,

@@ -21,6 +21,7 @@ DEFAULT_OKRS = data_path("okrs.yaml")
 DEFAULT_BENCHMARKS = data_path("benchmarks.yaml")
 DEFAULT_OBLIGATIONS = data_path("obligations.yaml")
 DEFAULT_SCORECARD = data_path("qa_scorecard.yaml")
+DEFAULT_COACHING = data_path("coaching.yaml")
 
 
 class SettingError(ValueError):
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
     retrieval_k: int = Field(default=3, alias="RETRIEVAL_K")
     obligations_path: Path = Field(default=DEFAULT_OBLIGATIONS, alias="OBLIGATIONS_PATH")
     qa_scorecard_path: Path = Field(default=DEFAULT_SCORECARD, alias="QA_SCORECARD_PATH")
+    qa_calibration_sample: int = Field(default=5, ge=0, le=20, alias="QA_CALIBRATION_SAMPLE")
+    # who each agent is: [{agent_id, name, slack_user, manager_slack_user}] (YAML or JSON), for /cx agent @user
+    agent_directory_path: Path | None = Field(default=None, alias="AGENT_DIRECTORY")
+    coaching_path: Path = Field(default=DEFAULT_COACHING, alias="COACHING_PATH")
     default_jurisdiction: str = Field(
         default="US", pattern=r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$", alias="DEFAULT_JURISDICTION"
     )
@@ -83,6 +88,7 @@ class Settings(BaseSettings):
     intercom_timeout_s: float = Field(default=10.0, alias="INTERCOM_TIMEOUT_S")
     outbox_max_attempts: int = Field(default=25, alias="OUTBOX_MAX_ATTEMPTS")
     outbox_max_backoff_s: float = Field(default=300.0, alias="OUTBOX_MAX_BACKOFF_S")
+    outbox_concurrency: int = Field(default=16, ge=1, alias="OUTBOX_CONCURRENCY")
 
     # Slack
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -106,6 +112,10 @@ class Settings(BaseSettings):
     report_timezone: str = Field(default="UTC", alias="REPORT_TIMEZONE")
     okrs_path: Path = Field(default=DEFAULT_OKRS, alias="OKRS_PATH")
     benchmarks_path: Path = Field(default=DEFAULT_BENCHMARKS, alias="BENCHMARKS_PATH")
+
+    # Retention (issue 17): contact texts, then identifiers, are removed this many days after receipt; 0 keeps them
+    retention_text_days: int = Field(default=0, ge=0, alias="RETENTION_TEXT_DAYS")
+    retention_identifiers_days: int = Field(default=0, ge=0, alias="RETENTION_IDENTIFIERS_DAYS")
 
     # Optional LLM (issue 7): on only when LLM_BASE_URL (or OPENAI_API_KEY) and LLM_MODEL are set
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")

@@ -35,11 +35,20 @@ async def train_model(
     *,
     precision: float = 0.97,
     embedder: MiniLMEmbedder | None = None,
+    calibrate_on: list[Path] | None = None,
 ) -> dict[str, Any]:
-    """Train on ``data``, choose the confidence and retrieval thresholds, write ``output``; returns the report."""
-    texts, labels = read_labelled_csv(csv_files(data))
+    """Train on ``data``, choose the confidence and retrieval thresholds, write ``output``; returns the report.
+
+    ``calibrate_on``: files among ``data`` (real traffic, such as Banking77's train split) whose out-of-fold
+    predictions alone set the confidence thresholds."""
+    files = csv_files(data)
+    texts, labels = read_labelled_csv(files)
+    calibration = None
+    if calibrate_on:
+        chosen = {p.resolve() for p in csv_files(calibrate_on)}
+        calibration = [f.resolve() in chosen for f in files for _ in range(len(read_labelled_csv([f])[0]))]
     embedder = embedder or make_embedder(settings, cache_size=max(8192, len(texts) + 1024))
-    head, report = await train_head(embedder, texts, labels, operating_precision=precision)
+    head, report = await train_head(embedder, texts, labels, operating_precision=precision, calibration=calibration)
     index = open_index(settings, embedder)
     if await index.count() == 0:
         await ingest(settings.kb_path, index)

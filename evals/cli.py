@@ -85,13 +85,28 @@ def eval_answers(
     out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = REPORTS,
     name: Annotated[str, typer.Option(help="Report file name, without extension.")] = "answers",
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    facts: Annotated[
+        bool,
+        typer.Option(
+            "--facts",
+            help="Answer quality instead: key facts, intro-only and hand-off rates on the answers dev set, for the"
+            " extractive path and the LLM path when one is configured.",
+        ),
+    ] = False,
+    dataset: Annotated[
+        Path | None, typer.Option(help="With --facts: the dev set [default: answers_dev.jsonl].")
+    ] = None,
 ) -> None:
-    """Calibrate the grounding check on dev, report it on test, and measure the LLM answerer when one is set."""
+    """Calibrate the grounding check on dev, report it on test, and measure the LLM answerer when one is set; with
+    ``--facts``, the answer-quality eval instead."""
     from bot.composition import make_embedder
     from bot.llm import DEFAULT_POLICY
     from evals.answers import DATA, run_answers
 
     settings = Settings()
+    if facts:
+        _facts(settings, dataset, out)
+        return
     result = asyncio.run(
         run_answers(
             settings,
@@ -158,19 +173,78 @@ def eval_oos(
     )
 
 
+def _facts(settings: Settings, dataset: Path | None, out: Path) -> None:
+    from evals.answer_facts import DEV_SET, run_facts_paths
+
+    result = asyncio.run(run_facts_paths(settings, dataset or DEV_SET))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "facts.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table = Table(title=f"Answer quality on {result['dataset']} ({result['in_kb']} in-KB, {result['out_of_kb']} out)")
+    for column in ("path", "answered", "key facts", "right article", "intro-only", "handed off", "out-of-KB answered"):
+        table.add_column(column)
+    for path, r in result["paths"].items():
+        if isinstance(r, str):
+            table.add_row(path, r, "", "", "", "", "")
+            continue
+        keys = ("answered", "key_facts_among_answered", "right_article_among_answered", "intro_only_among_answered",
+                "handed_off", "out_of_kb_answered_with_article")  # fmt: skip
+        table.add_row(path, *(f"{r[k]:.1%}" for k in keys))
+    console.print(table)
+    console.print(f"report: {out / 'facts.json'}")
+
+
 @app.command("facts")
 def eval_facts(
     dataset: Annotated[Path | None, typer.Option(help="Dev set [default: evals/data/answers_dev.jsonl].")] = None,
     out: Annotated[Path, typer.Option(help="Where facts.json is written.")] = REPORTS,
 ) -> None:
-    """Answer quality on questions in customers' own words: key facts carried, intro-only answers, hand-offs, and
-    out-of-KB requests answered with an article."""
-    from evals.answer_facts import DEV_SET, run_facts
+    """Alias of ``eval answers --facts``: key facts carried, intro-only answers, hand-offs, and out-of-KB requests
+    answered with an article."""
+    _facts(Settings(), dataset, out)
 
-    result = asyncio.run(run_facts(Settings(), dataset or DEV_SET))
+
+@app.command("operating-point")
+def eval_operating_point(
+    data: Annotated[Path | None, typer.Option(help="Banking77 folder.")] = None,
+    out: Annotated[Path, typer.Option(help="Where operating-point.json is written.")] = REPORTS,
+) -> None:
+    """The shipped model on Banking77 test: realised precision at its threshold against the promised one, and the
+    pipeline's answers (share answered, right article among them)."""
+    from evals.operating_point import run_operating_point
+
+    result = asyncio.run(run_operating_point(Settings(), data=data))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "facts.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    console.print_json(json.dumps({k: v for k, v in result.items() if k != "misses"}))
+    (out / "operating-point.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    console.print_json(json.dumps(result))
+
+
+@app.command("open-intent")
+def eval_open_intent(
+    seeds: Annotated[int, typer.Option(help="Random draws of the known intents per ratio.")] = 5,
+    data: Annotated[Path | None, typer.Option(help="Banking77 folder.")] = None,
+    out: Annotated[Path, typer.Option(help="Where open-intent.json is written.")] = REPORTS,
+) -> None:
+    """Open intent detection on Banking77 with 25/50/75 % of the intents known, beside the published figures."""
+    from evals.open_intent import run_open_intent
+
+    result = asyncio.run(run_open_intent(Settings(), data=data, seeds=seeds))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "open-intent.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table = Table(
+        title=f"Open intent detection, Banking77 test ({seeds} seeds; published: {result['published_source']})"
+    )
+    for column in ("known", "method", "accuracy", "macro-F1", "open F1", "known F1"):
+        table.add_column(column)
+    for ratio, r in result["ratios"].items():
+        rows = [(f"ours: {m}", v) for m, v in r["ours"].items()] + [
+            (f"{m} (published)", v) for m, v in r["published"].items()
+        ]
+        for method, v in rows:
+            table.add_row(
+                f"{float(ratio):.0%}", method, *(f"{v[k]:.2%}" for k in ("accuracy", "macro_f1", "open_f1", "known_f1"))
+            )
+    console.print(table)
+    console.print(f"report: {out / 'open-intent.json'}")
 
 
 @app.command("qa")
@@ -178,13 +252,20 @@ def eval_qa(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     min_recall: Annotated[float, typer.Option(help="Exit 1 below this critical-fail recall on any set.")] = 0.95,
     min_precision: Annotated[float, typer.Option(help="Exit 1 below this critical-fail precision on any set.")] = 0.9,
+    with_judge: Annotated[bool, typer.Option("--judge", help="Grade the quality criteria with the LLM judge.")] = False,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help="Critical fails from the rules alone.")] = False,
 ) -> None:
     """Score the QA calibration set (two graders) and the blind holdouts: critical-fail recall and precision,
     per-criterion agreement and Cohen's kappa (with coverage: the share of a grader's labels the scorer scored)."""
+    from bot.llm import build_qa_judge
     from evals.qa import run_qa
 
     settings = Settings()
-    report = asyncio.run(run_qa(settings.qa_scorecard_path))
+    judge = build_qa_judge(settings) if with_judge else None
+    if with_judge and judge is None:
+        console.print("--judge needs an LLM (LLM_MODEL and LLM_BASE_URL or OPENAI_API_KEY)")
+        raise typer.Exit(2)
+    report = asyncio.run(run_qa(settings.qa_scorecard_path, judge=judge, learned=not rules_only))
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -206,3 +287,20 @@ def eval_qa(
         failed |= (cf["recall"] or 0) < min_recall or (cf["precision"] or 0) < min_precision
     raise typer.Exit(1 if failed else 0)
 
+
+@app.command("clocks")
+def eval_clocks(
+    dataset: Annotated[Path | None, typer.Option(help="JSONL of contacts with expected clocks.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Regulatory deadlines on the blind clocks set: each contact's rule ids and due moments; exits 1 on a miss."""
+    from evals.clocks import DEFAULT_CLOCKS, run_clocks
+
+    report = asyncio.run(run_clocks(Settings(), dataset or DEFAULT_CLOCKS))
+    if as_json:
+        console.print_json(json.dumps(report))
+    else:
+        console.print(f"clocks: {report['passed']}/{report['items']} exact; by rule {report['by_rule']}")
+        for failure in report["failures"]:
+            console.print(failure)
+    raise typer.Exit(0 if report["passed"] == report["items"] else 1)

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from automations.qa import CRITICAL_FAIL_IDS, QaResult
+from automations.qa.scorer import QaJudge
 
 __all__ = ["cohen_kappa", "compare", "load_labels"]
 
 
 def load_labels(path: Path) -> dict[str, dict[str, object]]:
-    """Labels by conversation id: an embedded ``labels`` object, or a grader file of ``{id, critical_fails, criteria}``."""
+    """Labels by conversation id: an embedded ``labels`` object, or a grader's ``{id, critical_fails, criteria}``."""
     out: dict[str, dict[str, object]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -109,15 +110,27 @@ DEFAULT_SETS: tuple[tuple[str, Path, Path], ...] = (
     ("calibration / grader 2 (blind)", DATA / "qa_calibration.jsonl", DATA / "qa_calibration_grader2.jsonl"),
     ("holdout (critical fails only)", DATA / "qa_holdout.jsonl", DATA / "qa_holdout.jsonl"),
     ("holdout 2 (critical fails only)", DATA / "qa_holdout2.jsonl", DATA / "qa_holdout2.jsonl"),
+    ("holdout 3 (critical fails only)", DATA / "qa_holdout3.jsonl", DATA / "qa_holdout3.jsonl"),
 )
 
 
-async def run_qa(scorecard_path: Path, sets: Sequence[tuple[str, Path, Path]] = DEFAULT_SETS) -> dict[str, object]:
-    """Score each set's conversations with the scorecard and compare with its grader's labels."""
+async def run_qa(
+    scorecard_path: Path,
+    sets: Sequence[tuple[str, Path, Path]] = DEFAULT_SETS,
+    *,
+    judge: QaJudge | None = None,
+    learned: bool = True,
+) -> dict[str, object]:
+    """Score each set's conversations with the scorecard (and the LLM ``judge`` when given) and compare with its
+    grader's labels."""
     from automations.qa import QaScorer, load_scorecard
+    from automations.qa.head import load_head
     from bot.qa_io import QaLine
+    from knowledge.embedding import MiniLMEmbedder
 
-    scorer = QaScorer(load_scorecard(scorecard_path))
+    head = load_head() if learned else None
+    embedder = MiniLMEmbedder() if head is not None else None
+    scorer = QaScorer(load_scorecard(scorecard_path), judge=judge, head=head, embedder=embedder)
     report: dict[str, object] = {}
     for name, conversations, labels in sets:
         if not conversations.exists() or not labels.exists():

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from automations.configfile import ConfigError, parse_yaml_model
-from automations.models import Visibility
+from automations.models import Passage, Visibility
 
 __all__ = ["Article", "ArticleMeta", "Section", "load_article", "split_front_matter"]
 
@@ -57,6 +57,13 @@ class Article:
     sections: tuple[Section, ...]
     source: str
     digest: str
+
+    def passages(self) -> list[Passage]:
+        """Each section as a passage (score 0), as the index would return it."""
+        m = self.meta
+        return [
+            Passage(m.id, m.title, s.heading, s.body, m.url, m.visibility, m.categories, 0.0) for s in self.sections
+        ]
 
 
 def split_front_matter(text: str, path: Path | str) -> tuple[str, str, int]:

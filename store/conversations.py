@@ -3,10 +3,12 @@ human actions recorded against a decision."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automations.conversations import AgentEvent, AgentEventKind, ConversationState
@@ -29,8 +31,10 @@ class SqlConversations:
         """Return the conversation's state."""
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(_conversations).where(_conversations.c.id == conversation_id))).first()
-        if row is None:
-            return None
+        return None if row is None else self._state(row)
+
+    @staticmethod
+    def _state(row: Any) -> ConversationState:
         return ConversationState(row.id, row.updated_at, row.last_contact_id, row.human_since, row.closed_at)
 
     async def _upsert(self, conversation_id: str, at: datetime, **values: Any) -> int:
@@ -49,6 +53,40 @@ class SqlConversations:
     async def set_last_contact(self, conversation_id: str, contact_id: str, *, at: datetime) -> None:
         """Remember the conversation's latest contact."""
         await self._upsert(conversation_id, at, last_contact_id=contact_id)
+
+    async def get_many(self, conversation_ids: Sequence[str]) -> dict[str, ConversationState]:
+        """The known states among ``conversation_ids`` (one query)."""
+        if not conversation_ids:
+            return {}
+        query = select(_conversations).where(_conversations.c.id.in_(list(set(conversation_ids))))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row.id: self._state(row) for row in rows}
+
+    async def set_last_contacts(self, latest: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        """Several latest contacts in one transaction (the last pair wins for a repeated conversation); a concurrent
+        writer creating one of the rows first (PostgreSQL) makes the batch settle one pair at a time."""
+        wanted = dict(latest)
+        if not wanted:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                query = select(_conversations.c.id).where(_conversations.c.id.in_(list(wanted)))
+                known = set((await conn.scalars(query)).all())
+                fresh = [{"id": c, "updated_at": at, "last_contact_id": contact, "human_since": None, "closed_at": None}
+                         for c, contact in wanted.items() if c not in known]  # fmt: skip
+                if fresh:
+                    await conn.execute(insert(_conversations), fresh)
+                if known:
+                    update_one = (
+                        update(_conversations)
+                        .where(_conversations.c.id == bindparam("conversation"))
+                        .values(updated_at=at, last_contact_id=bindparam("contact"))
+                    )
+                    await conn.execute(update_one, [{"conversation": c, "contact": wanted[c]} for c in known])
+        except IntegrityError:
+            for conversation_id, contact_id in wanted.items():
+                await self.set_last_contact(conversation_id, contact_id, at=at)
 
     async def human_took_over(self, conversation_id: str, *, at: datetime) -> bool:
         """Silence the bot; ``True`` when this call did it."""

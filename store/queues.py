@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -132,6 +132,14 @@ class SqlInbox:
         async with self._engine.begin() as conn:
             await conn.execute(update(_inbox).where(_inbox.c.id == item_id).values(status=DONE, done_at=now))
 
+    async def complete_many(self, item_ids: Sequence[str], *, now: datetime) -> None:
+        """Mark several items processed in one statement."""
+        if item_ids:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(_inbox).where(_inbox.c.id.in_(list(item_ids))).values(status=DONE, done_at=now)
+                )
+
     async def retry(self, item_id: str, *, error: str, at: datetime) -> None:
         """Release the item for another attempt at ``at``."""
         async with self._engine.begin() as conn:
@@ -222,6 +230,18 @@ class SqlOutbox:
     async def sent(self, key: str, *, now: datetime, result: str = "") -> None:
         """Mark the action performed."""
         await self._set(key, status=DONE, sent_at=now, result=result, error="")
+
+    async def sent_many(self, results: Sequence[tuple[str, str]], *, now: datetime) -> None:
+        """Mark several actions performed in one transaction (one statement, executed for each key)."""
+        if not results:
+            return
+        statement = (
+            update(_outbox)
+            .where(_outbox.c.key == bindparam("done_key"))
+            .values(status=DONE, sent_at=now, result=bindparam("done_result"), error="")
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement, [{"done_key": k, "done_result": r} for k, r in results])
 
     async def retry(self, key: str, *, error: str, at: datetime) -> None:
         """Schedule another attempt at ``at``."""

@@ -244,3 +244,19 @@ def test_direct_ngram_scoring_matches_scikit_learns_transform() -> None:
     direct = np.concatenate([ngrams.scores(texts[i : i + 1]) for i in range(len(texts))])
     np.testing.assert_allclose(direct, ngrams.scores(texts), atol=1e-4)
     assert ngrams.scores([]).shape == (0, len(ngrams.bias))
+
+
+async def test_thresholds_can_be_set_on_the_examples_that_resemble_real_traffic() -> None:
+    """Written examples are cleaner than traffic: thresholds set on the noisy rows' held-out predictions alone are
+    stricter than thresholds set on every row, and the head says what it was calibrated on."""
+    clean, clean_labels = synthetic(per_class=40, seed=3, noise=0.0)
+    noisy, noisy_labels = synthetic(per_class=40, seed=5, noise=1.0)
+    texts, labels = clean + noisy, clean_labels + noisy_labels
+    embedder = HashEmbedder(dimension=64)
+    mask = [False] * len(clean) + [True] * len(noisy)
+    every, _ = await train_head(embedder, texts, labels, grid=(1.0,), folds=5, ngram_c=None)
+    traffic, _ = await train_head(embedder, texts, labels, grid=(1.0,), folds=5, ngram_c=None, calibration=mask)
+    assert every.info["calibrated_on"] == "all examples, out of fold"
+    assert traffic.info["calibrated_on"] == f"{len(noisy)} marked examples, out of fold"
+    assert traffic.threshold > every.threshold
+    assert all(traffic.thresholds[k] >= every.thresholds[k] for k in every.thresholds)

@@ -37,6 +37,17 @@ from store.queues import SqlOutbox
 from tests.plugins.prism import INTERCOM_SPEC, run_prism
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REPLY = (
+    "**When will my card arrive?**\n\nCards arrive within **5 working days** <script>x</script>:\n\n"
+    "1. Open the app > Card.\n2. Tap **Track delivery**.\n\n- UK: 2-3 days\n- Abroad: up to 10 days\n\n"
+    "More in “Card delivery”: https://help.example.test/card-delivery"
+)
+REPLY_HTML = (
+    "<p><b>When will my card arrive?</b></p><p>Cards arrive within <b>5 working days</b> &lt;script&gt;x&lt;/script&gt;"
+    ":</p><ol><li>Open the app &gt; Card.</li><li>Tap <b>Track delivery</b>.</li></ol><ul><li>UK: 2-3 days</li>"
+    '<li>Abroad: up to 10 days</li></ul><p>More in “Card delivery”: <a href="https://help.example.test/card-delivery">'
+    "https://help.example.test/card-delivery</a></p><p>Did that help?</p>"
+)
 ADMIN = "991267001"
 TOKEN = "test-token"
 
@@ -52,8 +63,8 @@ def decisions() -> list[Decision]:
     answered = Decision(
         contact_id="intercom:c-1", channel=Channel.CUSTOMER, text="where is my card", category="card_arrival",
         group="cards", confidence=0.93, action=Action.ANSWER, tier="bot", reason="answered", decided_at=T0,
-        conversation_id="intercom:123", source="intercom", reply="Cards arrive within 5 working days.",
-        article_id="card-delivery", article_url="https://help.example.test/card-delivery",
+        conversation_id="intercom:123", source="intercom", reply=REPLY, article_id="card-delivery",
+        article_url="https://help.example.test/card-delivery",
     )  # fmt: skip
     handoff = Handoff(
         tier="fraud", reason="safety:suspected_fraud", summary="Unknown payment.",
@@ -189,6 +200,7 @@ async def test_through_prism_proxy_the_fake_and_the_sdk_agree_with_the_contract(
         stored = await outbox.get(action.key)
         assert stored is not None and stored.status is ItemStatus.DONE, (action.key, stored and stored.error)
     assert [p["part_type"] for p in fake.parts("123")] == ["comment"]
+    assert [p["body"] for p in fake.parts("123")] == [REPLY_HTML]  # the formatted reply, as Intercom received it
     assert [p["part_type"] for p in fake.parts("456")] == ["note", "assignment"]
     assert [a.id for a in articles] == ["77"]
     assert violations == []  # the fake's responses match the documented schemas too

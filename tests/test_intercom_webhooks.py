@@ -56,7 +56,8 @@ async def slack_like_parts(context: Context) -> Parts:
     """Another channel's hand-off effect (what the Slack adapter contributes): one post per hand-off."""
 
     def effect(decision: Decision) -> list[OutboxAction]:
-        payload = json.dumps({"contact": decision.contact_id})
+        clocks = [[d.id, d.due.isoformat()] for d in decision.deadlines]
+        payload = json.dumps({"contact": decision.contact_id, "deadlines": clocks})
         return [OutboxAction(f"slack:{decision.contact_id}:post", "slack", "post", payload, decision.decided_at)]
 
     return Parts(handoff_effects=[effect])
@@ -94,8 +95,11 @@ class Harness:
 async def make_harness(settings: Settings, make_core) -> AsyncIterator[Callable[..., Awaitable[Harness]]]:  # type: ignore[no-untyped-def]
     clients: list[httpx.AsyncClient] = []
 
-    async def factory(*, database_url: str | None = None, secret: str | None = SECRET) -> Harness:
+    async def factory(
+        *, database_url: str | None = None, secret: str | None = SECRET, jurisdiction: str = "US"
+    ) -> Harness:
         updates: dict[str, Any] = {
+            "default_jurisdiction": jurisdiction,
             "intercom_client_secret": secret,
             "intercom_bot_admin_id": BOT_ADMIN_ID,
             "intercom_team_t1": "5017691",
@@ -216,6 +220,9 @@ async def test_a_question_is_answered_with_a_reply_and_the_customer_confirms(har
     assert (first.customer_id, first.conversation_id, first.source) == ("u-1001", "intercom:1001", "intercom")
     reply = await harness.context.outbox.get(reply_key("1001-m1"))
     assert reply is not None and reply.target == "intercom" and "Did that help?" in reply.payload
+    body = json.loads(reply.payload)["body"]  # the section as Intercom HTML: bold heading, its text, a real link
+    assert first.reply and first.article_url and body.startswith("<p><b>") and "**" not in body
+    assert f'<a href="{first.article_url}">' in body and body.count(first.article_url) == 2
     assert second.reason == "customer_confirmed"
     outcome = await harness.context.core.store.get_outcome(first.contact_id)
     assert outcome is not None and outcome.state is OutcomeState.RESOLVED
@@ -300,3 +307,53 @@ async def test_the_whole_flow_on_both_databases(make_harness, store_url: str) ->
         assert events == [AgentEventKind.FIRST_RESPONSE, AgentEventKind.CSAT]
     finally:
         await harness.service.stop()
+
+
+# --- where the customer is: received_at and jurisdiction from the notification ------------------------------------
+
+JAN_14 = 1_768_384_800  # Wednesday 2026-01-14 10:00 UTC; Monday 19 January is a US federal holiday (MLK Day)
+JAN_31 = 1_769_853_600  # Saturday 2026-01-31 10:00 UTC: a month later has no 31st
+PRIVACY = "Under data protection law I want you to delete all my personal data you hold"
+UNAUTHORISED = "There is a card payment of 80 dollars on my account that I didn't make"
+CALIFORNIA = {"location": {"type": "location", "country": "United States", "region": "California", "city": "Fresno"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "where", "default", "expected"),
+    [
+        # the contact's location: GB, one calendar month, the last day of February
+        (PRIVACY, JAN_31, {"contact": {"location": {"type": "location", "country": "United Kingdom",
+                                                    "region": "England"}}}, "US",
+         [["privacy_request", "2026-02-28T23:59:59+00:00"]]),
+        # a US state name becomes US-CA: the CCPA's 45 days
+        (PRIVACY, JAN_14, {"contact": CALIFORNIA}, "US", [["privacy_request", "2026-02-28T23:59:59+00:00"]]),
+        # the conversation's custom attribute wins over the contact's location
+        (PRIVACY, JAN_14, {"contact": CALIFORNIA, "custom_attributes": {"jurisdiction": "za"}}, "US",
+         [["privacy_request", "2026-02-13T23:59:59+00:00"]]),
+        # nothing said: the configured default (DEFAULT_JURISDICTION), here South Africa's 30 days
+        (PRIVACY, JAN_14, {}, "ZA", [["privacy_request", "2026-02-13T23:59:59+00:00"]]),
+        # ...and with the US default, privacy law gives no clock (the CCPA is California's only)
+        (PRIVACY, JAN_14, {}, "US", []),
+        # Regulation E: 10 business days, the weekends and MLK Day skipped
+        (UNAUTHORISED, JAN_14, {"contact": CALIFORNIA}, "GB",
+         [["reg_e_error_resolution", "2026-01-29T23:59:59+00:00"]]),
+        (UNAUTHORISED, JAN_14, {"custom_attributes": {"jurisdiction": "GB"}}, "US", []),
+    ],
+    ids=["gb-location", "us-state", "conversation-attribute", "default-za", "default-us", "reg-e", "reg-e-not-gb"],
+)  # fmt: skip
+async def test_a_regulated_contact_gets_the_deadline_of_where_it_is(  # type: ignore[no-untyped-def]
+    make_harness, text: str, at: int, where: dict[str, Any], default: str, expected: list[list[str]]
+) -> None:
+    harness = await make_harness(jurisdiction=default)
+    conversation_id = "3001"  # a fresh database for each case
+    payload = user_created(conversation_id, text, message_id=f"{conversation_id}-m1", created_at=at, **where)
+    assert _conversation_validator().is_valid(payload["data"]["item"])  # still the spec's conversation
+    assert (await harness.post(payload)).status_code == 200
+    row = await harness.context.inbox.get(f"intercom:{payload['id']}")
+    assert row is not None and "Fresno" not in row.payload and "England" not in row.payload  # only the ISO code
+    await harness.drain()
+    decision = await harness.decision(f"{conversation_id}-m1")
+    assert decision is not None and decision.action is Action.HANDOFF
+    post = await harness.context.outbox.get(f"slack:intercom:{conversation_id}-m1:post")
+    assert post is not None
+    assert json.loads(post.payload)["deadlines"] == expected

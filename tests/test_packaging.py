@@ -65,6 +65,8 @@ def test_the_wheel_carries_what_the_product_reads(names: set[str]) -> None:
         "automations/data/model/head.npz": "default model",
         "automations/data/grounding/policy.json": "grounding policy",
         "bot/data/demo_stream.jsonl": "demo stream",
+        "bot/data/demo_team.yaml": "demo team",
+        "automations/data/coaching.yaml": "coaching rules",
         "bot/static/playground.html": "playground",
         "store/migrations/env.py": "migrations",
     }

@@ -17,7 +17,7 @@ from automations.queues import OutboxAction
 from bot.composition import build_web
 from bot.context import Context, Parts
 from bot.http import create_app
-from bot.playground import STATIC, playground_parts
+from bot.playground import STATIC, playground_parts, reply_view
 from bot.service import Service
 from bot.settings import DEFAULT_KB, Settings
 from knowledge.articles import load_article
@@ -87,6 +87,8 @@ async def test_an_answer_is_recorded_before_the_page_gets_it(client: httpx.Async
     article = load_article(Path(DEFAULT_KB) / "public" / "activate-card.md").meta
     assert shown["article"] == {"id": article.id, "title": article.title, "url": article.url}
     assert shown["reply"] and shown["handoff"] is None
+    assert shown["reply_blocks"] == reply_view(str(shown["reply"]))  # the blocks the page renders
+    assert any(block["type"] == "list" for block in shown["reply_blocks"])  # type: ignore[union-attr,index]
     assert 0.0 <= float(shown["confidence"]) <= 1.0  # type: ignore[arg-type]
     stored = await service.context.core.store.get_decision(str(shown["contact_id"]))
     assert stored is not None
@@ -115,7 +117,7 @@ async def test_protected_topics_go_to_their_team(
 ) -> None:
     shown = await say(client, session(), text)
     assert shown["action"] == "handoff" and shown["tier"] == tier and shown["tier_name"] == tier_name
-    assert shown["reply"] is None and shown["article"] is None
+    assert shown["reply"] is None and shown["reply_blocks"] is None and shown["article"] is None
     handoff = shown["handoff"]
     assert isinstance(handoff, dict) and handoff["tier_name"] == tier_name
     due = datetime.fromisoformat(handoff["first_response_due"])
@@ -206,3 +208,19 @@ async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, service: 
 
 async def test_only_post_is_accepted(client: httpx.AsyncClient) -> None:
     assert (await client.get("/playground/messages")).status_code == 405
+
+
+def test_reply_view_is_data_not_html() -> None:
+    text = ("**Heading** <script>alert(1)</script>\n\n1. Tap <img src=x onerror=alert(2)>\n2. [Go](https://kb.example/a)"
+            "\n\n- [bad](javascript:alert(3))")  # fmt: skip
+    assert reply_view(text) == [
+        {"type": "paragraph", "lines": [[{"text": "Heading", "strong": True, "href": None},
+                                         {"text": " <script>alert(1)</script>", "strong": False, "href": None}]]},
+        {"type": "list", "ordered": True, "start": 1, "items": [
+            [{"text": "Tap <img src=x onerror=alert(2)>", "strong": False, "href": None}],
+            [{"text": "Go", "strong": False, "href": "https://kb.example/a"}],
+        ]},
+        {"type": "list", "ordered": False, "start": 1, "items": [
+            [{"text": "[bad](javascript:alert(3))", "strong": False, "href": None}],
+        ]},
+    ]  # fmt: skip

@@ -6,6 +6,7 @@ Needs Debian's ``chromium`` package and the Python ``playwright`` driver (no bro
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from automations.models import Action, Channel
+from automations.answering import format_passage
+from automations.models import Action, Channel, Passage, Visibility
+from bot.playground import reply_view
 from bot.settings import DEFAULT_KB, Settings
 from knowledge.articles import load_article
 from store import SqlEventStore
@@ -101,6 +104,28 @@ async def page(server: tuple[str, Settings]) -> AsyncIterator[object]:
             await browser.close()
 
 
+HOSTILE = Passage(
+    "hostile", 'Hostile <img src=x onerror="window.__xss=1">', "Heading <script>window.__xss=2</script>",
+    'Tap <img src=x onerror="window.__xss=3"> then <script>window.__xss=4</script>.\n\n1. Step **one**\n'
+    "2. [link](javascript:window.__xss=5)",
+    "https://help.example.test/hostile", Visibility.PUBLIC, ("x",), 0.9,
+)  # fmt: skip
+
+
+async def hostile_answer(route) -> None:  # type: ignore[no-untyped-def]
+    """The playground's answer for a hostile article, plus a block a hostile server could add (a javascript: link)."""
+    reply = format_passage(HOSTILE)
+    blocks = [*reply_view(reply), {"type": "list", "ordered": False, "items": [
+        [{"text": "click me", "strong": False, "href": "javascript:window.__xss=6"}]]}]  # fmt: skip
+    decision = {
+        "contact_id": "playground:hostile", "stored_text": "<b>x</b>", "category": "x", "group": "x",
+        "confidence": 0.9, "action": "answer", "tier": "bot", "tier_name": "bot", "reason": "answered",
+        "reply": reply, "reply_blocks": blocks, "handoff": None, "decided_at": "2026-01-05T09:00:00+00:00",
+        "article": {"id": "hostile", "title": HOSTILE.title, "url": "javascript:window.__xss=7"},
+    }  # fmt: skip
+    await route.fulfill(status=200, content_type="application/json", body=json.dumps(decision))
+
+
 async def test_a_customer_chats_in_the_browser(page, server: tuple[str, Settings]) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import expect
 
@@ -134,7 +159,14 @@ async def test_a_customer_chats_in_the_browser(page, server: tuple[str, Settings
     await expect(answer).to_have_attribute("data-action", "answer")
     await expect(answer.get_by_test_id("category")).to_contain_text("activate_my_card")
     await expect(answer.get_by_test_id("action")).to_have_text("answer")
-    await expect(answer.get_by_test_id("reply")).not_to_be_empty()
+    reply = answer.get_by_test_id("reply")
+    await expect(reply).not_to_be_empty()
+    # formatted, not raw markdown: the section's heading in bold, its steps as a numbered list
+    await expect(reply.locator("li").first).to_be_visible()
+    headings = [section.heading for section in load_article(Path(DEFAULT_KB) / "public" / "activate-card.md").sections]
+    assert await reply.locator("strong").first.text_content() in headings
+    await expect(reply).not_to_contain_text("**")
+    await expect(reply.locator("a").last).to_have_attribute("href", activate.url)
     link = answer.get_by_test_id("article")
     await expect(link).to_have_text(activate.title)
     await expect(link).to_have_attribute("href", activate.url)
@@ -167,8 +199,21 @@ async def test_a_customer_chats_in_the_browser(page, server: tuple[str, Settings
     assert await page.locator("#log img, #log script").count() == 0
     assert not errors, errors
 
+    # a hostile article (or a hostile server answer) renders inert: its reply is built as the server builds it
+    await page.route("**/playground/messages", hostile_answer)
+    hostile = await ask("what about the hostile article?", 6)
+    await page.unroute("**/playground/messages")
+    shown = hostile.get_by_test_id("reply")
+    await expect(shown).to_contain_text("then <script>window.__xss=4</script>.")
+    await expect(shown.locator("ol > li")).to_have_count(2)
+    await expect(shown.locator("ul > li")).to_have_text(["click me"])
+    assert await page.evaluate("window.__xss") is None
+    assert await page.locator("#log img, #log script, #log [onerror]").count() == 0
+    assert await page.locator('#log a[href^="javascript"]').count() == 0
+    assert not errors, errors
+
     # every message shown was recorded as a playground contact of one customer
-    ids = [await item.get_attribute("data-contact-id") for item in await replies.all()]
+    ids = [await item.get_attribute("data-contact-id") for item in (await replies.all())[:5]]
     store = await SqlEventStore.open(settings.db_url)
     try:
         decisions = [await store.get_decision(str(contact_id)) for contact_id in ids]

@@ -159,3 +159,35 @@ async def test_released_items_and_actions_are_due_at_once_without_a_counted_atte
     retaken = await outbox.claim(now=T0 + timedelta(seconds=2), lease=LEASE)
     assert [(a.key, a.attempts) for a in retaken] == [("a", 1), ("b", 1)]
     await inbox.release([], now=T0)
+
+
+async def test_batched_completion_and_sent_records_match_the_single_ones(ports: dict[str, Any]) -> None:
+    inbox, outbox = ports["inbox"], ports["outbox"]
+    for n in range(3):
+        await inbox.accept(item(n))
+    claimed = await inbox.claim(now=T0, lease=LEASE, limit=3)
+    await inbox.complete_many([claimed[0].id, claimed[2].id], now=T0)
+    await inbox.complete_many([], now=T0)
+    assert [(await inbox.get(i.id)).status for i in claimed] == [ItemStatus.DONE, ItemStatus.PENDING, ItemStatus.DONE]
+    assert await inbox.pending() == 1
+    await outbox.enqueue([action("a"), action("b"), action("c")])
+    await outbox.claim(now=T0, lease=LEASE)
+    await outbox.sent_many([("a", "conversation:1"), ("c", "tag:9")], now=T0)
+    await outbox.sent_many([], now=T0)
+    assert [(await outbox.get(k)).status for k in "abc"] == [ItemStatus.DONE, ItemStatus.PENDING, ItemStatus.DONE]
+    assert [await outbox.result(k) for k in "ac"] == ["conversation:1", "tag:9"]
+    assert await outbox.pending("intercom") == 1
+
+
+async def test_conversation_states_are_read_and_written_in_batches(ports: dict[str, Any]) -> None:
+    conv = ports["conv"]
+    await conv.set_last_contact("intercom:1", "intercom:a", at=T0)
+    await conv.human_took_over("intercom:1", at=T0)
+    assert await conv.get_many([]) == {}
+    await conv.set_last_contacts([], at=T0)
+    await conv.set_last_contacts([("intercom:1", "intercom:b"), ("intercom:2", "intercom:c")], at=T0 + LEASE)
+    states = await conv.get_many(["intercom:1", "intercom:2", "intercom:unknown", "intercom:1"])
+    assert sorted(states) == ["intercom:1", "intercom:2"]
+    assert states["intercom:1"] == await conv.get("intercom:1")
+    assert (states["intercom:1"].last_contact_id, states["intercom:1"].bot_silenced) == ("intercom:b", True)
+    assert (states["intercom:2"].last_contact_id, states["intercom:2"].updated_at) == ("intercom:c", T0 + LEASE)

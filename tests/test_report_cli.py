@@ -82,3 +82,22 @@ def test_the_30_day_demo_report_states_no_huge_change_and_has_a_daily_series(dem
     assert len(doc["daily"]) >= 28 and sum(d["contacts"] for d in doc["daily"]) == doc["contacts"]
     week = invoke(demo30, "report", "--period", "7d")
     assert "*top_up_failed* (Top-ups): deflection down" in week  # the planted falling deflection is found
+
+
+def test_the_30_day_demo_report_has_every_agent_and_the_team_qa(demo30: dict[str, str]) -> None:
+    from bot.demo_team import load_team
+
+    doc = json.loads(invoke(demo30, "report", "--period", "30d", "--format", "json"))
+    team = load_team().agents
+    assert sorted(a["name"] for a in doc["agents"]) == sorted(a.name for a in team)
+    for agent in doc["agents"]:
+        for key in ("first_response_s", "resolution_s", "handle_s", "csat", "qa_score", "reopen_rate"):
+            assert agent[key] is not None and agent[key] > 0, (agent["name"], key)
+        assert agent["contacts"] > 100 and agent["qa_scored"] > 20 and agent["by_driver"]
+    qa = doc["qa"]
+    assert qa["scored"] == sum(a["qa_scored"] for a in doc["agents"]) and 50 < qa["mean_score"] < 100
+    assert set(qa["critical_fails"]) >= {"asked_for_card_number", "asked_for_secret", "tipping_off",
+                                         "shared_third_party_data", "guaranteed_outcome"}  # fmt: skip
+    assert sum(qa["critical_fails"].values()) > 0 and qa["skill_gaps"]["gaps"]
+    assert set(qa["criterion_pass_rates"]) >= {"empathy", "resolution", "next_step", "tone"}
+    assert "## Team quality" in invoke(demo30, "report", "--period", "30d")

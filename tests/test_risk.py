@@ -134,10 +134,11 @@ def test_an_error_notice_at_the_cash_machine_goes_to_payments() -> None:
     verdict = SAFETY.check("the cash machine kept my 200", seen(("error_notice", 0.9)))
     assert verdict.category == "wrong_amount_of_cash_received"
     assert TAXONOMY.category(verdict.category).tier == "payments"
+    # the classifier's ATM guess alone does not place it at a cash machine ("money missing" went to payments)
     by_classifier = SAFETY.check(
-        "it kept my 200", seen(("error_notice", 0.9), category="wrong_amount_of_cash_received")
+        "my 200 is missing", seen(("error_notice", 0.9), category="wrong_amount_of_cash_received")
     )
-    assert by_classifier.category == "wrong_amount_of_cash_received"
+    assert by_classifier.category == "suspected_fraud"
     not_mine = SAFETY.check("a cash machine withdrawal I didn't make", seen(("error_notice", 0.9)))
     assert not_mine.category == "suspected_fraud"
 

@@ -10,6 +10,7 @@ import pytest
 from automations.models import Action, Channel
 from bot.settings import Settings
 from bot.slack.blocks import FEEDBACK_BLOCK, HELPFUL_ACTION, NOT_HELPFUL_ACTION
+from bot.slack.mrkdwn import plain_text
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_stack import slack_settings, slack_stack
 
@@ -50,6 +51,11 @@ async def test_mention_is_persisted_then_answered_in_thread(settings: Settings, 
         blocks = blocks_of(post)
         rendered = json.dumps(blocks)
         assert decision.article_url and decision.article_url in rendered  # citation link
+        # the reply in mrkdwn: the section's heading in bold, no raw Markdown, the article link as a Slack link
+        assert decision.reply and decision.reply.startswith("**")
+        answer = blocks[0]["text"]["text"]
+        assert blocks[0]["type"] == "section" and answer.startswith("*") and "**" not in answer
+        assert f"<{decision.article_url}>" in answer and post.params["text"] == plain_text(decision.reply)
         assert "Sources" in rendered and f"Confidence {decision.confidence:.0%}" in rendered
         [buttons] = [b for b in blocks if b.get("block_id") == FEEDBACK_BLOCK]
         assert {e["action_id"] for e in buttons["elements"]} == {HELPFUL_ACTION, NOT_HELPFUL_ACTION}

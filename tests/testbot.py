@@ -23,16 +23,21 @@ from typing import Any
 import httpx
 
 from automations.answering import ExtractiveAnswerer
+from automations.audit import MemoryAuditTrail
+from automations.deadlines import MemoryRegulatoryClocks
 from automations.fakes import FixedClassifier, HashEmbedder, InMemoryEventStore, InMemoryIndex, SettableClock
 from automations.fakes_queues import InMemoryConversations, InMemoryInbox, InMemoryOutbox
 from automations.models import Passage, Visibility
+from automations.nondisclosure import NonDisclosure
+from automations.obligations import load_obligations
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
-from automations.ports import HandoffSummarizer
+from automations.ports import Answerer, HandoffSummarizer
+from automations.qa.records import MemoryQaRecords
 from automations.queues import OutboxAction
 from automations.redaction import Redactor
 from automations.safety import SafetyGate, load_safety_rules
-from automations.taxonomy import load_taxonomy
+from automations.taxonomy import Taxonomy, load_taxonomy
 from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed
 from bot.composition import LogNotifier
 from bot.context import Core, Queues
@@ -49,6 +54,7 @@ __all__ = ["KEYWORDS", "PASSAGES", "TestBot", "make_testbot"]
 
 TAXONOMY = load_taxonomy()
 SAFETY = SafetyGate(load_safety_rules())
+OBLIGATIONS = load_obligations()
 PASSAGES = (
     Passage(
         "card-delivery", "Card delivery and tracking", "Where is my card",
@@ -81,6 +87,9 @@ class TestBot:
     store: InMemoryEventStore
     outbox: InMemoryOutbox
     clock: SettableClock
+    clocks: MemoryRegulatoryClocks
+    audit: MemoryAuditTrail
+    transcripts: MemoryQaRecords
 
     async def intercom(self, payload: Mapping[str, Any]) -> httpx.Response:
         """POST a correctly signed Intercom notification, then process the inbox."""
@@ -115,7 +124,8 @@ class TestBot:
 @contextlib.asynccontextmanager
 async def make_testbot(
     tmp_path: Path, *, keywords: Mapping[str, tuple[str, float]] = KEYWORDS, passages: Sequence[Passage] = PASSAGES,
-    summarizer: HandoffSummarizer | None = None, **settings: Any,
+    summarizer: HandoffSummarizer | None = None, answerer: Answerer | None = None, taxonomy: Taxonomy = TAXONOMY,
+    **settings: Any,
 ) -> AsyncIterator[TestBot]:  # fmt: skip
     """Build the in-memory bot (Intercom and Slack on; Slack's Web API on a local fake) and yield it."""
     with FakeSlackApi() as fake:
@@ -125,17 +135,21 @@ async def make_testbot(
         )  # fmt: skip
         config = slack_settings(base, fake, **settings)
         clock, store = SettableClock(), InMemoryEventStore()
+        audit = MemoryAuditTrail()
+        clocks = MemoryRegulatoryClocks(audit)
         classifier = FixedClassifier(dict(keywords), ("out_of_scope", 0.4))
         index = InMemoryIndex(tuple(passages))
         outcomes = OutcomeTracker(store)
         pipeline = Pipeline(
-            taxonomy=TAXONOMY, classifier=classifier, index=index, answerer=ExtractiveAnswerer(), store=store,
-            notifier=LogNotifier(), clock=clock, policy=Policy(confidence=0.5, retrieval=0.05), safety=SAFETY,
-            redactor=Redactor(), outcomes=outcomes, summarizer=summarizer,
+            taxonomy=taxonomy, classifier=classifier, index=index, answerer=answerer or ExtractiveAnswerer(),
+            store=store, notifier=LogNotifier(), clock=clock, policy=Policy(confidence=0.5, retrieval=0.05),
+            safety=SAFETY, redactor=Redactor(), outcomes=outcomes, summarizer=summarizer, obligations=OBLIGATIONS,
+            clocks=clocks, nondisclosure=NonDisclosure.of(taxonomy),
         )  # fmt: skip
-        core = Core(config, TAXONOMY, HashEmbedder(), classifier, index, store, pipeline, outcomes)
+        core = Core(config, taxonomy, HashEmbedder(), classifier, index, store, pipeline, outcomes, None, clocks, audit)
         outbox = InMemoryOutbox()
-        queues = Queues(InMemoryInbox(), outbox, InMemoryConversations())
+        transcripts = MemoryQaRecords()
+        queues = Queues(InMemoryInbox(), outbox, InMemoryConversations(), transcripts=transcripts)
         service = await build_service(
             config, core=core, queues=queues, clock=clock, parts=[slack_parts, intercom_parts, playground_parts]
         )
@@ -143,5 +157,6 @@ async def make_testbot(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://autopilot.test") as http:
             yield TestBot(
-                service, http, SlackDelivery(http, config.slack_signing_secret or "", fake), store, outbox, clock
-            )
+                service, http, SlackDelivery(http, config.slack_signing_secret or "", fake), store, outbox, clock,
+                clocks, audit, transcripts,
+            )  # fmt: skip

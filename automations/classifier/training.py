@@ -184,6 +184,7 @@ def _train_sync(
     operating: float,
     seed: int,
     ngram_c: float | None,
+    calibration: Sequence[bool] | None = None,
 ) -> tuple[LinearHead, TrainReport]:
     start = time.perf_counter()
     classes = sorted(set(labels))
@@ -207,6 +208,9 @@ def _train_sync(
     probs = softmax(logits / np.float32(temperature))
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == y
+    if calibration is not None:  # thresholds from the held-out predictions of the rows that resemble real traffic
+        rows = np.asarray(calibration, dtype=bool)
+        confidence, correct = confidence[rows], correct[rows]
     thresholds = {f"{p:.2f}": threshold_for(confidence, correct, p, z=CONFIDENCE_Z) for p in PRECISION_TARGETS}
     coverage = {k: coverage_at(confidence, v) for k, v in thresholds.items()}
     weights, bias = _fit(x, y, c)
@@ -253,15 +257,18 @@ async def train_head(
     operating_precision: float = 0.97,
     seed: int = 13,
     ngram_c: float | None = 0.5,
+    calibration: Sequence[bool] | None = None,
 ) -> tuple[LinearHead, TrainReport]:
     """Embed ``texts`` and train a calibrated head; the pipeline's threshold targets ``operating_precision``.
 
     ``ngram_c`` is the SVM regularisation of the n-gram half of the ensemble; ``None`` trains embeddings only.
+    ``calibration`` marks the examples whose out-of-fold predictions set the thresholds (real traffic rather than
+    written examples, whose own precision does not transfer); ``None``: all of them.
     """
     start = time.perf_counter()
     x = await embedder.embed(list(texts))
     head, report = await asyncio.to_thread(
-        _train_sync, x, list(texts), list(labels), grid, folds, operating_precision, seed, ngram_c
+        _train_sync, x, list(texts), list(labels), grid, folds, operating_precision, seed, ngram_c, calibration
     )
     report.seconds = time.perf_counter() - start
     info = {
@@ -271,5 +278,8 @@ async def train_head(
         "ngram_mix": round(1.0 - report.mix, 2),
         "coverage": {k: round(v, 4) for k, v in report.coverage.items()},
         "operating_precision": operating_precision,
+        "calibrated_on": "all examples, out of fold"
+        if calibration is None
+        else f"{sum(calibration)} marked examples, out of fold",
     }
     return replace(head, info=info), report

@@ -114,7 +114,10 @@ def _check(card: Scorecard) -> Iterator[Issue]:
         if criterion.id in seen:
             yield ("criteria", i, "id"), f"duplicate id {criterion.id!r}"
         seen.add(criterion.id)
-        if criterion.kind in (CriterionKind.PHRASE, CriterionKind.ABSENCE, CriterionKind.CLOSING) and not criterion.match:
+        if (
+            criterion.kind in (CriterionKind.PHRASE, CriterionKind.ABSENCE, CriterionKind.CLOSING)
+            and not criterion.match
+        ):
             yield ("criteria", i), f"a `{criterion.kind}` criterion needs `match` patterns"
     missing = [c for c in CRITICAL_FAIL_IDS if c not in seen]
     if missing:

@@ -12,26 +12,46 @@ The score is the weighted mean of the applicable criteria, 0-100.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol
 
 from automations.ports import Embedder
+from automations.qa.head import CriticalHead
 from automations.qa.model import QaReference, QaResult, Reference, Transcript
 from automations.qa.scorecard import Criterion, CriterionKind, Scorecard
 from automations.qa.sentences import CompiledRule, Patterns, sentences
 from automations.taxonomy import PROTECTED_TIERS
 
-__all__ = ["QaScorer"]
+__all__ = ["QaJudge", "QaScorer"]
 
 _SUBSTANTIVE_WORDS = 8
+
+
+class QaJudge(Protocol):
+    """An optional grader of quality criteria (an LLM): verdicts by criterion id, possibly none."""
+
+    async def judge(self, transcript: Transcript) -> dict[str, float]:
+        """0/1 verdicts for the criteria it grades."""
+        ...
 
 
 class QaScorer:
     """Scores :class:`~automations.qa.model.Transcript` values with a :class:`Scorecard`."""
 
     def __init__(
-        self, scorecard: Scorecard, *, reference: QaReference | None = None, embedder: Embedder | None = None
+        self,
+        scorecard: Scorecard,
+        *,
+        reference: QaReference | None = None,
+        embedder: Embedder | None = None,
+        judge: QaJudge | None = None,
+        head: CriticalHead | None = None,
     ) -> None:
-        """Compile the scorecard; ``reference`` and ``embedder`` enable the KB checks of ``resolution``."""
+        """Compile the scorecard; ``reference`` and ``embedder`` enable the KB checks of ``resolution``; ``judge``
+        (an LLM) grades the quality criteria it covers, the rules standing where it gives no verdict; ``head`` (with
+        ``embedder``) finds critical fails the rules' words miss."""
+        self.judge, self.head = judge, head
         self.scorecard = scorecard
         self.requests = Patterns(scorecard.requests)
         self.critical = [CompiledRule.of(r) for r in scorecard.critical_fails]
@@ -45,18 +65,62 @@ class QaScorer:
         if self.reference is not None and transcripts:
             refs = list(await self.reference.references([t.question for t in transcripts]))
         sims = await self._similarities(transcripts, refs)
-        return [self._score(t, r, s) for t, r, s in zip(transcripts, refs, sims, strict=True)]
+        learned = await self._learned(transcripts)
+        results = [self._score(t, r, s, h) for t, r, s, h in zip(transcripts, refs, sims, learned, strict=True)]
+        if self.judge is None:
+            return results
+        return [self._judged(r, await self.judge.judge(t)) for t, r in zip(transcripts, results, strict=True)]
+
+    def _judged(self, result: QaResult, verdicts: Mapping[str, float]) -> QaResult:
+        criteria = dict(result.criteria)
+        evidence = dict(result.evidence)
+        for key, value in verdicts.items():
+            if key in criteria and criteria[key] is not None:
+                criteria[key] = value
+                evidence[key] = "LLM judge"
+        score = self._weighted(criteria, result.critical_fails)
+        return replace(result, criteria=criteria, evidence=evidence, score=score)
+
+    def _weighted(self, criteria: Mapping[str, float | None], fails: Sequence[str]) -> int:
+        if fails:
+            return 0
+        weights = {c.id: c.weight for c in self.scorecard.criteria}
+        applicable = {k: v for k, v in criteria.items() if v is not None}
+        total = sum(weights[k] for k in applicable)
+        return round(100 * sum(weights[k] * v for k, v in applicable.items()) / total) if total else 0
 
     async def score(self, transcript: Transcript) -> QaResult:
         """Score one transcript."""
         return (await self.score_many([transcript]))[0]
 
-    def _score(self, t: Transcript, ref: Reference | None, similarity: tuple[float, str] | None) -> QaResult:
+    async def _learned(self, transcripts: Sequence[Transcript]) -> list[dict[str, str]]:
+        """Per transcript, the critical fails the head finds (fail → its sentence), gated by each rule."""
+        out: list[dict[str, str]] = [{} for _ in transcripts]
+        if self.head is None or self.embedder is None:
+            return out
+        rules = {rule.id: rule for rule in self.critical}
+        found = [(i, s) for i, t in enumerate(transcripts) for x in t.texts("agent", "bot") for s in sentences(x)]
+        if not found:
+            return out
+        probabilities = self.head.probabilities(await self.embedder.embed([s for _, s in found]))
+        for (i, sentence), probs in zip(found, probabilities, strict=True):
+            for fail in self.head.fired(probs):
+                rule = rules.get(fail)
+                if rule is None or rule.negations.search(sentence) or rule.unless.search(sentence):
+                    continue  # the head stands in for the rule's words, so the rule's exceptions apply to it
+                if rule.request and not self.requests.search(sentence):
+                    continue
+                out[i].setdefault(fail, sentence)
+        return out
+
+    def _score(
+        self, t: Transcript, ref: Reference | None, similarity: tuple[float, str] | None, learned: dict[str, str]
+    ) -> QaResult:
         staff = t.texts("agent", "bot")
         fails: list[str] = []
         evidence: dict[str, str] = {}
         for rule in self.critical:
-            hit = rule.first(t.texts(*rule.authors), self.requests)
+            hit = rule.first(t.texts(*rule.authors), self.requests) or learned.get(rule.id)
             if hit is not None:
                 fails.append(rule.id)
                 evidence[rule.id] = hit
@@ -66,11 +130,7 @@ class QaScorer:
             criteria[c.id] = value
             if why:
                 evidence[c.id] = why
-        weights = {c.id: c.weight for c in self.scorecard.criteria}
-        applicable = {k: v for k, v in criteria.items() if v is not None}
-        total = sum(weights[k] for k in applicable)
-        score = 0 if fails or not total else round(100 * sum(weights[k] * v for k, v in applicable.items()) / total)
-        return QaResult(t.id, t.agent_id, score, tuple(fails), criteria, evidence)
+        return QaResult(t.id, t.agent_id, self._weighted(criteria, fails), tuple(fails), criteria, evidence)
 
     def _criterion(
         self, c: Criterion, t: Transcript, staff: list[str], ref: Reference | None, sim: tuple[float, str] | None

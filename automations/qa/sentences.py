@@ -11,7 +11,9 @@ from automations.qa.scorecard import Rule
 __all__ = ["CompiledRule", "Patterns", "sentences"]
 
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
-_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|St|Mt|No|Nr|Ref|approx|incl|e\.g|i\.e|vs|etc)|\b[A-Z])\.$")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|St|Mt|No|Nr|Ref|approx|incl|e\.g|i\.e|vs|etc)|\b[A-Z])\.$"
+)
 
 
 def sentences(text: str) -> list[str]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from automations.qa.teamview import TeamSnapshot
 from automations.reports.benchmarks import NOT_BENCHMARKED, BenchmarkFile, Comparison, compare_benchmarks
+from automations.reports.clocks import RegulatoryDeadlines
 from automations.reports.metrics import Metrics
 from automations.reports.okrs import OkrFile, Progress, half_label, okr_progress
 
@@ -15,12 +17,15 @@ __all__ = ["ReportExtras", "report_extras"]
 
 @dataclass(frozen=True, slots=True)
 class ReportExtras:
-    """OKR progress (``None`` when no OKR file was given) and benchmark comparisons (``None`` likewise)."""
+    """OKR progress (``None`` when no OKR file was given), benchmark comparisons (``None`` likewise) and the
+    regulatory deadlines of the period (``None`` without the clocks)."""
 
     okr_half: str = ""
     okr_objective: str = ""
     okrs: tuple[Progress, ...] | None = None
     benchmarks: tuple[Comparison, ...] | None = None
+    regulatory: RegulatoryDeadlines | None = None
+    team: TeamSnapshot | None = None  # agent performance and QA (``None`` without the team's records)
 
     def sections(self) -> list[tuple[str, list[str]]]:
         """The Markdown sections (titles and lines) these extras add to the narrative."""
@@ -36,10 +41,15 @@ class ReportExtras:
             lines = [c.text() for c in self.benchmarks]
             lines += [f"No comparable published figure for our {name}: {why}." for name, why in NOT_BENCHMARKED.items()]
             out.append(("Industry benchmarks", lines))
+        if self.regulatory is not None:
+            out.append(("Regulatory deadlines", self.regulatory.lines()))
+        if self.team is not None:
+            out.append(("Team quality", self.team.lines()))
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The ``okrs`` and ``benchmarks`` keys of the report's JSON (absent when not configured)."""
+        """The ``okrs``, ``benchmarks`` and ``regulatory_deadlines`` keys of the report's JSON (absent when not
+        configured)."""
         doc: dict[str, Any] = {}
         if self.okrs is not None:
             doc["okrs"] = {"half": self.okr_half, "objective": self.okr_objective,
@@ -47,6 +57,10 @@ class ReportExtras:
         if self.benchmarks is not None:
             doc["benchmarks"] = [c.to_json() for c in self.benchmarks]
             doc["not_benchmarked"] = dict(NOT_BENCHMARKED)
+        if self.regulatory is not None:
+            doc["regulatory_deadlines"] = self.regulatory.to_json()
+        if self.team is not None:
+            doc.update(self.team.to_json())  # `agents` and `qa`
         return doc
 
 

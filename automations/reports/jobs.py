@@ -12,6 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from automations.alerts import Alert, AlertSink
+from automations.deadlines import RegulatoryClocks
 from automations.reports.benchmarks import BenchmarkFile
 from automations.reports.markdown import render_markdown
 from automations.reports.metrics import DEFAULT_COSTS, CostModel
@@ -45,11 +46,14 @@ async def send_digest(
     chart: ChartRenderer | None = None,
     okrs: OkrFile | None = None,
     benchmarks: BenchmarkFile | None = None,
+    clocks: RegulatoryClocks | None = None,
 ) -> Alert:
-    """Post the daily or weekly digest: the report's Markdown (with OKR progress and benchmarks when given) and, when
-    a renderer is given, its chart."""
+    """Post the daily or weekly digest: the report's Markdown (with OKR progress, benchmarks and regulatory deadlines
+    when given) and, when a renderer is given, its chart."""
     period = digest_period(kind, now, tz)
-    report = await build_report(source, period, now=now, costs=costs, tz=tz, okrs=okrs, benchmarks=benchmarks)
+    report = await build_report(
+        source, period, now=now, costs=costs, tz=tz, okrs=okrs, benchmarks=benchmarks, clocks=clocks
+    )
     alert = Alert(
         key=f"digest:{kind}:{period.start:%Y-%m-%d}",
         kind=f"digest_{kind}",

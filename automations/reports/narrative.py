@@ -8,11 +8,14 @@ ranked by their conservative impact; when nothing moved the report says so. Rend
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from automations.deadlines import RegulatoryClocks
+from automations.qa.teamview import TeamView
 from automations.reports.benchmarks import BenchmarkFile
+from automations.reports.clocks import regulatory_deadlines
 from automations.reports.daily import DayPoint, daily_series
 from automations.reports.extras import ReportExtras, report_extras
 from automations.reports.findings import Finding, find_changes
@@ -186,10 +189,14 @@ async def build_report(
     resolve_after: timedelta = timedelta(hours=24),
     okrs: OkrFile | None = None,
     benchmarks: BenchmarkFile | None = None,
+    clocks: RegulatoryClocks | None = None,
+    team: TeamView | None = None,
 ) -> Report:
     """Compute the period, the one before it and the period's daily series from ``source`` (refreshed once), and
     derive the findings; days are those of the reporting time zone ``tz``. With ``okrs``, the report shows the
-    period against the targets of the half it ends in; with ``benchmarks``, published figures beside ours."""
+    period against the targets of the half it ends in; with ``benchmarks``, published figures beside ours; with
+    ``clocks``, the regulatory deadlines met, missed and open by rule; with ``team``, the agents' performance and the
+    team's QA (``agents`` and ``qa``)."""
     await source.refresh()
     current, previous, hours = await asyncio.gather(
         compute_metrics(source, period, now=now, costs=costs, resolve_after=resolve_after, refresh=False),
@@ -198,6 +205,11 @@ async def build_report(
     )
     daily = daily_series(hours, period, tz, settled_before=now - resolve_after)
     extras = report_extras(current, tz=tz, okrs=okrs, benchmarks=benchmarks)
+    if clocks is not None:
+        regulatory = await regulatory_deadlines(clocks, period.start, period.end, now=now)
+        extras = replace(extras, regulatory=regulatory)
+    if team is not None:
+        extras = replace(extras, team=await team.snapshot(period.start, period.end))
     return build(current, previous, top=top, daily=daily, extras=extras)
 
 

@@ -216,7 +216,8 @@ class CostSummary:
 
 @dataclass(frozen=True, slots=True)
 class SlaDeadline:
-    """One open deadline (``kind`` ``first_response`` or ``resolution``) of a hand-off, seen at ``now``."""
+    """One open deadline (``kind`` ``first_response`` or ``resolution``) of a hand-off, seen at ``now``; a
+    resolution deadline may be a regulatory clock's (``rule``)."""
 
     contact_id: str
     tier: str
@@ -225,6 +226,8 @@ class SlaDeadline:
     decided_at: datetime
     due: datetime
     now: datetime
+    rule: str | None = None
+    """The regulatory clock whose due time replaced the resolution SLA because it is tighter (else ``None``)."""
 
     @property
     def remaining_s(self) -> float:
@@ -242,5 +245,5 @@ class SlaDeadline:
         return {
             "contact_id": self.contact_id, "tier": self.tier, "category": self.category, "kind": self.kind,
             "decided_at": self.decided_at.isoformat(), "due": self.due.isoformat(),
-            "remaining_s": self.remaining_s, "elapsed_fraction": self.elapsed_fraction,
+            "remaining_s": self.remaining_s, "elapsed_fraction": self.elapsed_fraction, "rule": self.rule,
         }  # fmt: skip

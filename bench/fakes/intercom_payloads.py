@@ -84,8 +84,11 @@ def conversation(
     state: str = "open",
     admin_assignee_id: int | None = None,
     created_at: int = T0,
+    custom_attributes: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A ``conversation`` as Intercom puts it in ``data.item``."""
+    """A ``conversation`` as Intercom puts it in ``data.item``; ``contact`` adds fields of the ``contact`` model
+    (``location``, ``custom_attributes``) to its contact reference."""
     parts = parts or []
     return {
         "type": "conversation", "id": conversation_id, "title": None, "created_at": created_at,
@@ -100,9 +103,13 @@ def conversation(
             "author": author(source_author, contact_id if source_author == "user" else BOT_ADMIN_ID),
             "attachments": [], "url": None, "redacted": False,
         },
-        "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": contact_id, "external_id": None}]},
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [{"type": "contact", "id": contact_id, "external_id": None, **(contact or {})}],
+        },
         "teammates": {"type": "admin.list", "teammates": [{"type": "admin", "id": t} for t in teammates or []]},
-        "custom_attributes": {}, "first_contact_reply": None, "sla_applied": None, "statistics": None,
+        "custom_attributes": custom_attributes or {}, "first_contact_reply": None, "sla_applied": None,
+        "statistics": None,
         "conversation_parts": {
             "type": "conversation_part.list", "conversation_parts": parts, "total_count": len(parts),
         },
@@ -125,12 +132,13 @@ def notification(
 
 def user_created(
     conversation_id: str, text: str, *, contact_id: str = "6762f0f31bb69f9f2193bb8b", message_id: str | None = None,
-    created_at: int = T0, notification_id: str | None = None,
+    created_at: int = T0, notification_id: str | None = None, custom_attributes: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """``conversation.user.created``: the message is the conversation's ``source``."""
     item = conversation(
         conversation_id, contact_id=contact_id, source_body=f"<p>{text}</p>", source_id=message_id,
-        created_at=created_at,
+        created_at=created_at, custom_attributes=custom_attributes, contact=contact,
     )  # fmt: skip
     return notification("conversation.user.created", item, notification_id=notification_id, created_at=created_at)
 

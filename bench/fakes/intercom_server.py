@@ -158,6 +158,7 @@ class FakeIntercom:
     # --- the app ---------------------------------------------------------------------------------------------
     def _app(self) -> Starlette:
         routes = [
+            Route("/conversations/{cid}", self._find, methods=["GET"]),
             Route("/conversations/{cid}/reply", self._reply, methods=["POST"]),
             Route("/conversations/{cid}/parts", self._manage, methods=["POST"]),
             Route("/conversations/{cid}/tags", self._tag_conversation, methods=["POST"]),
@@ -249,6 +250,13 @@ class FakeIntercom:
             "created_at": now, "updated_at": now, "notified_at": now, "redacted": False,
             "author": {"type": "admin", "id": author_id, "name": "Autopilot", "email": "bot@example.test"}, **extra,
         }  # fmt: skip
+
+    async def _find(self, request: Request) -> Response:
+        with self._lock:
+            conv = self.conversations.get(request.path_params["cid"])
+            if conv is None:
+                return _error(404, "not_found", "Resource Not Found")
+            return JSONResponse(self._wire(conv))
 
     async def _reply(self, request: Request) -> Response:
         data = await request.json()

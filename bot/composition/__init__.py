@@ -21,16 +21,22 @@ from automations.answering import ExtractiveAnswerer
 from automations.classifier import EmbeddingClassifier, LinearHead
 from automations.clocks import SystemClock
 from automations.llm import GroundingPolicy
-from automations.models import Decision
-from automations.qa import Scorecard, load_scorecard
+from automations.models import Decision, Passage
+from automations.nondisclosure import NonDisclosure
 from automations.obligations import Obligations, load_obligations
 from automations.outcomes import OutcomeTracker
 from automations.pipeline import Pipeline, Policy
 from automations.ports import Clock, EventStore, Notifier
+from automations.qa import QaScorer, Scorecard, load_scorecard
+from automations.qa.coaching import CoachingRules, load_coaching
+from automations.qa.directory import AgentDirectory, load_directory
+from automations.qa.scorer import QaJudge
 from automations.redaction import Redactor, install_log_redaction
 from automations.risk import DEFAULT_RISK, RiskHead, load_risk
 from automations.safety import SafetyGate, load_safety_rules
+from automations.sections import SectionRanker
 from automations.taxonomy import Taxonomy, load_taxonomy
+from bot.composition.team import team_view
 from bot.context import Core, Queues
 from bot.llm import build_answerer, build_summarizer, llm_enabled, load_policy
 from bot.service import Service, build_service
@@ -39,8 +45,9 @@ from knowledge.embedding import MiniLMEmbedder
 from knowledge.index import ChromaIndex, chroma_client
 from knowledge.ingest import load_folder
 from knowledge.snapshot import SnapshotIndex
-from store import SqlEventStore, SqlReportSource
+from store import SqlAuditTrail, SqlEventStore, SqlRegulatoryClocks, SqlReportSource
 from store.conversations import SqlConversations
+from store.qa import SqlQaRecords
 from store.queues import SqlInbox, SqlOutbox
 
 __all__ = [
@@ -57,12 +64,16 @@ __all__ = [
     "load_config",
     "make_embedder",
     "open_index",
+    "open_reporting",
     "open_reports",
     "sql_queues",
     "warm_up",
 ]
 
 log = logging.getLogger("autopilot")
+ANSWER_MARGIN = 0.1
+"""More sections of the answering article (two at most) join the reply when they score this close to the best (chosen
+on the answers dev set: ``autopilot eval answers --facts``)."""
 
 
 class LogNotifier:
@@ -84,6 +95,8 @@ class Config:
     risk: RiskHead | None
     obligations: Obligations | None = None
     scorecard: Scorecard | None = None
+    agents: AgentDirectory | None = None
+    coaching: CoachingRules | None = None
 
 
 def imported_articles(settings: Settings) -> dict[str, list[str]]:
@@ -97,13 +110,22 @@ def imported_articles(settings: Settings) -> dict[str, list[str]]:
     return extra
 
 
+def kb_passages(settings: Settings) -> list[Passage]:
+    """Every section of the knowledge base and of the imported articles, for the section ranker's word statistics."""
+    folders = [settings.kb_path, settings.data_dir / "kb"]
+    return [p for folder in folders if folder.exists() for a in load_folder(folder) for p in a.passages()]
+
+
 def load_config(settings: Settings) -> Config:
     """Load the taxonomy (with imported articles), the safety rules and the regulatory obligations."""
     taxonomy = load_taxonomy(settings.taxonomy_path).with_articles(imported_articles(settings))
     safety = SafetyGate(load_safety_rules(settings.safety_path))
     obligations = load_obligations(settings.obligations_path)
     scorecard = load_scorecard(settings.qa_scorecard_path)
-    return Config(settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK), obligations, scorecard)
+    agents, coaching = load_directory(settings.agent_directory_path), load_coaching(settings.coaching_path)
+    return Config(
+        settings, taxonomy, safety, load_policy(), load_risk(DEFAULT_RISK), obligations, scorecard, agents, coaching
+    )
 
 
 def make_embedder(settings: Settings, *, cache_size: int = 8192) -> MiniLMEmbedder:
@@ -174,18 +196,21 @@ async def build_core(
         index = SnapshotIndex(index, embedder, max_age_s=settings.index_snapshot_s)
     sql = store or await SqlEventStore.open(settings.db_url)
     events: EventStore = sql
+    audit = SqlAuditTrail(sql.engine)
+    clocks = SqlRegulatoryClocks(sql.engine, audit)  # each decision's deadlines, kept running; transitions audited
     outcomes = OutcomeTracker(
         events,
         resolve_after=timedelta(hours=settings.resolve_after_hours),
         reopen_within=timedelta(days=settings.reopen_within_days),
     )
     llm = llm_enabled(settings)
+    extractive = ExtractiveAnswerer(margin=ANSWER_MARGIN)
     pipeline = Pipeline(
         taxonomy=taxonomy,
         classifier=classifier,
         index=index,
         answerer=build_answerer(
-            settings, embedder, ExtractiveAnswerer(), taxonomy=taxonomy, safety=config.safety, policy=config.grounding
+            settings, embedder, extractive, taxonomy=taxonomy, safety=config.safety, policy=config.grounding
         ),
         store=events,
         notifier=notifier or LogNotifier(),
@@ -202,9 +227,15 @@ async def build_core(
         else None,
         obligations=config.obligations or load_obligations(settings.obligations_path),
         jurisdiction=settings.default_jurisdiction,
+        clocks=clocks,
+        nondisclosure=NonDisclosure.of(taxonomy, config.scorecard),  # no reply may tip an AML customer off
+        ranker=SectionRanker(kb_passages(settings)),
     )
     reports = SqlReportSource(sql.engine)
-    return Core(settings, taxonomy, embedder, classifier, index, events, pipeline, outcomes, reports)
+    team = team_view(settings, taxonomy, sql.engine, directory=config.agents, rules=config.coaching)
+    return Core(
+        settings, taxonomy, embedder, classifier, index, events, pipeline, outcomes, reports, clocks, audit, team=team
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +264,7 @@ async def sql_queues(settings: Settings, store: SqlEventStore) -> Queues:
         outbox=SqlOutbox(store.engine),
         conversations=SqlConversations(store.engine),
         close=inbox_store.close if inbox_store else None,
+        transcripts=SqlQaRecords(store.engine),
     )
 
 
@@ -260,4 +292,13 @@ async def build_web(
     return await build_service(settings, core=core, queues=queues, clock=clock, parts=parts, **kwargs)  # type: ignore[arg-type]
 
 
-from bot.composition.jobs import Scheduled, build_scheduler, open_reports  # noqa: E402 (they use the above)
+from bot.composition.jobs import Scheduled, build_scheduler, open_reporting, open_reports  # noqa: E402 (use the above)
+
+
+def build_qa_scorer(settings: Settings, *, learned: bool = True, judge: QaJudge | None = None) -> QaScorer:
+    """The QA scorer: the scorecard's rules, plus the critical-fail head on the packaged MiniLM (``learned``)."""
+    from automations.qa.head import load_head
+
+    head = load_head() if learned else None
+    embedder = make_embedder(settings) if head is not None else None
+    return QaScorer(load_scorecard(settings.qa_scorecard_path), head=head, embedder=embedder, judge=judge)

@@ -23,9 +23,11 @@ from datetime import timedelta
 from html import escape
 
 from automations.effects import OutboxKeys
+from automations.handoff import due_text, with_clocks
 from automations.models import Action, Decision, Handoff
 from automations.queues import OutboxAction
 from automations.taxonomy import FALLBACK_TIER
+from bot.intercom.render import reply_html
 from bot.settings import Settings
 
 __all__ = [
@@ -92,9 +94,11 @@ def _paragraphs(text: str) -> str:
 
 
 def reply_body(decision: Decision) -> str:
-    """The customer-facing reply: the answer, the cited article's link, and a short feedback prompt."""
-    parts = [_paragraphs(decision.reply or "")]
-    if decision.article_url:
+    """The customer-facing reply as Intercom HTML (:func:`~bot.intercom.render.reply_html`): the answer, the cited
+    article's link (when the answer does not carry it already), and a short feedback prompt."""
+    reply = decision.reply or ""
+    parts = [reply_html(reply)]
+    if decision.article_url and decision.article_url not in reply:
         url = escape(decision.article_url, quote=True)
         parts.append(f'<p>More detail: <a href="{url}">{escape(decision.article_url)}</a></p>')
     if decision.reason != CONFIRMED_REASON:  # no "Did that help?" after the customer just said it did
@@ -103,13 +107,17 @@ def reply_body(decision: Decision) -> str:
 
 
 def note_body(decision: Decision, handoff: Handoff) -> str:
-    """The internal note for the team picking the conversation up (already-redacted summary, tier, SLA)."""
+    """The internal note for the team picking the conversation up (already-redacted summary, tier, SLA, and each
+    regulatory clock, the internal SAR clock included: a note is never shown to the customer)."""
     header = (
         f"Autopilot hand-off to {handoff.tier} ({handoff.reason}). "
         f"First response due {handoff.first_response_due.isoformat(timespec='minutes')}, "
         f"resolution due {handoff.resolution_due.isoformat(timespec='minutes')}."
     )
-    return f"<p><b>{escape(header)}</b></p>" + _paragraphs(handoff.summary)
+    if decision.deadlines:
+        first = min(decision.deadlines, key=lambda d: d.due)
+        header += f" Regulatory deadline: {first.id} due {due_text(first.due)}."
+    return f"<p><b>{escape(header)}</b></p>" + _paragraphs(with_clocks(handoff.summary, decision.deadlines))
 
 
 def _tag_names(decision: Decision, *, silenced: bool) -> list[str]:

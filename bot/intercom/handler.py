@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 
+from automations.conversations import CustomerMessages
 from automations.models import Channel, Contact, Decision
 from automations.queues import InboxItem, OutboxAction
 from bot.context import Context
@@ -80,35 +81,74 @@ class IntercomHandler:
 
     async def handle(self, item: InboxItem) -> None:
         """Process one notification (serialised per conversation within this process)."""
-        event = IntercomEvent.model_validate_json(item.payload)
+        outcome = (await self.handle_many([item]))[0]
+        if outcome is not None:
+            raise outcome
+
+    async def handle_many(self, items: Sequence[InboxItem]) -> list[Exception | None]:
+        """Process a claimed batch (:class:`~automations.delivery.BatchHandler`): each conversation's notifications in
+        their order, one per conversation per round; a round's customer messages are decided together."""
+        outcomes: list[Exception | None] = [None] * len(items)
+        events: dict[int, IntercomEvent] = {}
+        for i, item in enumerate(items):
+            try:
+                events[i] = IntercomEvent.model_validate_json(item.payload)
+            except Exception as exc:
+                outcomes[i] = exc
+        queues: dict[str, list[int]] = {}
+        for i, event in events.items():
+            queues.setdefault(conversation_key(event.conversation_id), []).append(i)
+        async with contextlib.AsyncExitStack() as held:
+            for conversation in sorted(queues):  # one order for every loop of the process: no deadlock
+                await held.enter_async_context(self._locks.hold(conversation))
+            for depth in range(max((len(q) for q in queues.values()), default=0)):
+                now = [q[depth] for q in queues.values() if len(q) > depth]
+                customers = [i for i in now if events[i].topic in CUSTOMER_TOPICS]
+                results = await self._flow.customer_batch([self._customer(events[i]) for i in customers])
+                for i, result in zip(customers, results, strict=True):
+                    self._done(events[i], result, outcomes, i)
+                for i in (i for i in now if events[i].topic not in CUSTOMER_TOPICS):
+                    try:
+                        self._done(events[i], await self._other(events[i]), outcomes, i)
+                    except Exception as exc:
+                        outcomes[i] = exc
+        return outcomes
+
+    def _done(self, event: IntercomEvent, result: str | Exception, outcomes: list[Exception | None], i: int) -> None:
+        if isinstance(result, Exception):
+            outcomes[i] = result
+        else:
+            self._processed.labels(event.topic, result).inc()
+
+    async def _other(self, event: IntercomEvent) -> str:
+        """A teammate's reply or assignment, a close, a rating, or a topic we ignore."""
         conversation = conversation_key(event.conversation_id)
         at = event.at or self._context.clock.now()
         flow = self._flow
-        async with self._locks.hold(conversation):
-            if event.topic in CUSTOMER_TOPICS:
-                result = await self._customer(event, conversation)
-            elif event.topic in ("conversation.admin.replied", "conversation.admin.assigned"):
-                if event.actor_type != "admin" or not self._human(event.actor_id):
-                    result = "not_human"
-                else:
-                    result = await flow.human_replied(
-                        conversation, at=at, actor=event.actor_id, assigned_to=event.assignee_id,
-                        assign=event.topic == "conversation.admin.assigned",
-                    )  # fmt: skip
-            elif event.topic == "conversation.admin.closed":
-                result = await flow.closed(conversation, at=at, actor=event.actor_id)
-            elif event.topic == "conversation.rating.added":
-                result = await flow.rated(conversation, rating=event.rating or 0, at=at, remark=event.remark or "")
-                if result == "invalid_rating":
-                    log.warning("ignoring rating %r on %s", event.rating, conversation)
+        if event.topic in ("conversation.admin.replied", "conversation.admin.assigned"):
+            if event.actor_type != "admin" or not self._human(event.actor_id):
+                result = "not_human"
             else:
-                result = "ignored"
-        self._processed.labels(event.topic, result).inc()
+                result = await flow.human_replied(
+                    conversation, at=at, actor=event.actor_id, assigned_to=event.assignee_id,
+                    assign=event.topic == "conversation.admin.assigned", text=event.reply,
+                    part_id=event.reply_part_id, actor_name=event.actor_name,
+                )  # fmt: skip
+        elif event.topic == "conversation.admin.closed":
+            result = await flow.closed(conversation, at=at, actor=event.actor_id)
+        elif event.topic == "conversation.rating.added":
+            result = await flow.rated(conversation, rating=event.rating or 0, at=at, remark=event.remark or "")
+            if result == "invalid_rating":
+                log.warning("ignoring rating %r on %s", event.rating, conversation)
+        else:
+            result = "ignored"
+        return result
 
     def _human(self, admin_id: str | None) -> bool:
         return admin_id is not None and admin_id != self._bot_admin
 
-    async def _customer(self, event: IntercomEvent, conversation: str) -> str:
+    def _customer(self, event: IntercomEvent) -> CustomerMessages:
+        conversation = conversation_key(event.conversation_id)
         # teammates who wrote in the conversation are only told apart from the bot when its admin id is known
         humans = [h for h in event.humans if self._human(h)] if self._bot_admin else []
         contacts = [
@@ -120,9 +160,8 @@ class IntercomHandler:
                 customer_id=event.customer_id,
                 conversation_id=conversation,
                 source="intercom",
+                jurisdiction=event.jurisdiction,
             )
             for m in event.messages
         ]
-        return await self._flow.customer_messages(
-            conversation, contacts, self._plan, human_present=bool(humans), at=event.at
-        )
+        return CustomerMessages(conversation, contacts, self._plan, human_present=bool(humans), at=event.at)

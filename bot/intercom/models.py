@@ -2,7 +2,8 @@
 
 The wire models follow ``../shared/specs/intercom-api-2.14.yaml``: ``conversation``, ``conversation_source``,
 ``conversation_parts``/``conversation_part``, ``conversation_part_author``, ``conversation_rating``,
-``contact_reference``, ``reference`` and ``conversation_teammates``. The notification envelope
+``contact_reference`` (with ``contact_location`` and ``custom_attributes`` when present), ``reference`` and
+``conversation_teammates``. The notification envelope
 (``type: notification_event``, ``id``, ``topic``, ``data.item``, ``delivery_attempts``...) is not in that spec; it
 follows Intercom's documented webhook model. Only fields we use are declared; the rest are ignored.
 
@@ -19,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from automations.redaction import Redactor
+from bot.intercom.jurisdiction import jurisdiction_of
 
 __all__ = [
     "CONVERSATION_TOPICS",
@@ -57,12 +59,21 @@ class Reference(_Wire):
     id: str | None = None
 
 
+class ContactLocation(_Wire):
+    """``contact_location``: where Intercom places a contact (names, e.g. ``United States``, ``California``)."""
+
+    country: str | None = None
+    region: str | None = None
+
+
 class ContactReference(_Wire):
-    """``contact_reference``: a contact involved in a conversation."""
+    """``contact_reference``; ``location`` and ``custom_attributes`` are the full ``contact``'s, when present."""
 
     type: str = "contact"
     id: str
     external_id: str | None = None
+    location: ContactLocation | None = None
+    custom_attributes: dict[str, Any] | None = None
 
 
 class ConversationContacts(_Wire):
@@ -78,10 +89,11 @@ class Teammates(_Wire):
 
 
 class PartAuthor(_Wire):
-    """``conversation_part_author`` (name and email are deliberately not read)."""
+    """``conversation_part_author``; the name is kept only for teammates (QA names the agent), never the email."""
 
     type: str
     id: str | None = None
+    name: str | None = None
 
 
 class ConversationPart(_Wire):
@@ -137,6 +149,7 @@ class Conversation(_Wire):
     teammates: Teammates | None = None
     conversation_rating: ConversationRating | None = None
     conversation_parts: ConversationParts | None = None
+    custom_attributes: dict[str, Any] | None = None
 
 
 class NotificationData(_Wire):
@@ -218,6 +231,12 @@ class IntercomEvent(BaseModel):
     rating: int | None = None
     remark: str = ""
     at: datetime | None = None
+    reply: str = ""
+    """The teammate's reply (redacted text) on ``conversation.admin.replied``, captured for QA."""
+    reply_part_id: str | None = None
+    actor_name: str | None = None
+    jurisdiction: str | None = None
+    """The customer's ISO 3166 code (:func:`bot.intercom.jurisdiction.jurisdiction_of`); never the place itself."""
 
 
 def _when(ts: int | None) -> datetime | None:
@@ -275,9 +294,13 @@ def to_event(notification: Notification, redactor: Redactor) -> IntercomEvent:
         messages=messages,
         actor_id=admin.author.id if admin and admin.author else None,
         actor_type=admin.author.type if admin and admin.author else None,
+        reply=redactor.redact(html_to_text(admin.body)).text if admin and admin.part_type == "comment" else "",
+        reply_part_id=admin.id if admin else None,
+        actor_name=admin.author.name if admin and admin.author and admin.author.type == "admin" else None,
         assignee_id=assignee,
         humans=tuple(t.id for t in teammates if t.id),
         rating=rating.rating if rating else None,
         remark=redactor.redact(rating.remark).text if rating and rating.remark else "",
         at=at,
+        jurisdiction=jurisdiction_of(conversation),
     )

@@ -5,11 +5,18 @@ The SDK's own retries are switched off on every request (``max_retries=0``: 5.0.
 backoff. Failures are mapped onto the delivery contract: 429, 5xx, 408/409/425, 401 (a rotated token is fixed by an
 operator, not by dropping the reply), timeouts and connection errors raise :class:`RetryLater` (with the server's
 ``Retry-After`` or ``X-RateLimit-Reset`` when given); any other 4xx raises :class:`PermanentFailure`.
+
+The sender is a :class:`~automations.delivery.Reconciler`: before an action is attempted again after an attempt whose
+outcome was never heard (a worker killed mid-send, a timeout), :meth:`IntercomSender.performed` reads the
+conversation, and a reply or note by the bot admin with the same text (posted since the decision), the assignment
+to the same team, or the tag already on it, counts as done: a customer never gets the same reply twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -31,6 +38,14 @@ __all__ = ["API_VERSION", "NO_SDK_RETRIES", "IntercomSender", "delivery_error", 
 API_VERSION = "2.14"
 NO_SDK_RETRIES: RequestOptions = {"max_retries": 0}
 _RETRYABLE_4XX = frozenset({401, 408, 409, 425, 429})
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_CLOCK_SKEW_S = 5  # a part posted this long before the decision still counts as ours (Intercom's clock, in seconds)
+
+
+def _text(body: str | None) -> str:
+    """The visible text of an HTML body (Intercom may rewrite the markup of what we sent, not its words)."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body or ""))).strip()
 
 
 def intercom_client(settings: Settings, *, timeout_s: float | None = None) -> tuple[AsyncIntercom, httpx.AsyncClient]:
@@ -141,6 +156,41 @@ class IntercomSender:
             if mapped is None:
                 raise
             raise mapped from exc
+
+    async def performed(self, action: OutboxAction) -> str | None:
+        """``action``'s result when Intercom already shows its effect (see the module docstring), else ``None``."""
+        try:
+            payload = IntercomPayload.from_json(action.payload)
+        except ValueError:
+            return None  # send() reports the malformed payload
+        try:
+            conversation: Any = await self._client.conversations.find(
+                payload.conversation_id, request_options=NO_SDK_RETRIES
+            )
+        except Exception as exc:
+            mapped = delivery_error(exc, now=self._clock())
+            if isinstance(mapped, RetryLater):
+                raise mapped from exc
+            return None  # cannot be read (e.g. 404): let the send itself succeed or fail
+        found = f"conversation:{conversation.id or payload.conversation_id}"
+        if payload.kind in ("reply", "note"):
+            part_type, since = "comment" if payload.kind == "reply" else "note", action.created_at.timestamp()
+            text = _text(payload.body)
+            parts = conversation.conversation_parts.conversation_parts if conversation.conversation_parts else []
+            for part in parts or []:
+                author = str(part.author.id) if part.author is not None else None
+                if (part.part_type == part_type and author == self._admin_id and _text(part.body) == text
+                        and (part.created_at or 0) >= since - _CLOCK_SKEW_S):  # fmt: skip
+                    return found
+        elif payload.kind == "assign" and payload.team_id:
+            if str(conversation.team_assignee_id or "") == payload.team_id:
+                return found
+        elif payload.kind == "tag" and payload.tag:
+            tags = conversation.tags.tags if conversation.tags else []
+            for tag in tags or []:
+                if tag.name == payload.tag:
+                    return f"tag:{tag.id}"
+        return None
 
     async def _perform(self, payload: IntercomPayload) -> str:
         conversations, conversation_id = self._client.conversations, payload.conversation_id

@@ -26,7 +26,7 @@ def alert_action(alert: Alert, *, clock: Clock) -> OutboxAction:
     message = alert_message(alert)
     payload = {
         "tier": alert.tier, "thread_of": alert.thread_of, "title": alert.title, "kind": alert.kind,
-        **message.to_json(),
+        "user": alert.user, **message.to_json(),
     }  # fmt: skip
     if alert.image_png:
         payload["image_png"] = base64.b64encode(alert.image_png).decode("ascii")

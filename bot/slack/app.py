@@ -31,6 +31,7 @@ from bot.slack.agents import register_agents
 from bot.slack.cx import Managers, register_cx
 from bot.slack.handoffs import register_claims
 from bot.slack.home import register_home
+from bot.slack.qa import register_qa_grades
 
 __all__ = ["build_bolt_app", "events_route", "socket_mode_runner", "web_client"]
 
@@ -67,6 +68,8 @@ def build_bolt_app(service: Context, client: AsyncWebClient) -> AsyncApp:
     )  # fmt: skip
     register_cx(app, service, managers)
     register_home(app, service, managers)
+    if service.transcripts is not None:
+        register_qa_grades(app, records=service.transcripts, clock=service.clock, allowed=managers.allows)
     return app
 
 

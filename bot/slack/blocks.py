@@ -24,7 +24,9 @@ from slack_sdk.models.blocks import (
 )
 
 from automations.alerts import Alert
+from automations.handoff import with_clocks
 from automations.models import Action, Decision
+from bot.slack.mrkdwn import SECTION_TEXT, escape, plain_text, sections
 
 __all__ = [
     "CLAIM_ACTION",
@@ -32,6 +34,7 @@ __all__ = [
     "HELPFUL_ACTION",
     "MAX_BLOCKS",
     "NOT_HELPFUL_ACTION",
+    "SECTION_TEXT",
     "Message",
     "alert_message",
     "answer_message",
@@ -46,7 +49,6 @@ __all__ = [
 ]
 
 MAX_BLOCKS = 50
-SECTION_TEXT = 3000
 FIELD_TEXT = 2000
 HEADER_TEXT = 150
 CONTEXT_TEXT = 2000
@@ -69,11 +71,6 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         """Arguments for ``chat.postMessage`` / ``chat.update`` / ``respond``."""
         return {"text": self.text, "blocks": list(self.blocks)}
-
-
-def escape(text: str) -> str:
-    """Escape Slack control characters so user text renders literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def truncate(text: str, limit: int) -> str:
@@ -146,13 +143,14 @@ def _citations(decision: Decision) -> list[str]:
 
 
 def answer_message(decision: Decision) -> Message:
-    """The bot's threaded answer to an agent: reply, sources, confidence and Helpful / Not helpful buttons."""
+    """The bot's threaded answer to an agent: the reply in mrkdwn (:func:`~bot.slack.mrkdwn.sections`), sources,
+    confidence and Helpful / Not helpful buttons."""
     confidence = f"Confidence {decision.confidence:.0%} · `{decision.category}`"
     if decision.retrieval_score is not None:
         confidence += f" · match {decision.retrieval_score:.2f}"
     if decision.action is Action.ANSWER and decision.reply:
         sources = _citations(decision)
-        blocks: list[Block] = [section(escape(decision.reply))]
+        blocks: list[Block] = [section(text) for text in sections(decision.reply, most=MAX_BLOCKS - 3)]
         if sources:
             blocks.append(context("*Sources:* " + " · ".join(sources)))
         blocks += [
@@ -165,7 +163,7 @@ def answer_message(decision: Decision) -> Message:
                 ],
             ),
         ]
-        return message(decision.reply, blocks)
+        return message(plain_text(decision.reply), blocks)
     text = (
         "I couldn't find a confident answer in the knowledge base for this "
         f"(`{decision.reason}`). This topic belongs to tier *{decision.tier}*: try rephrasing, or ask there."
@@ -182,9 +180,13 @@ def _handoff_blocks(decision: Decision, link: str | None) -> list[Block]:
         ("Category", f"`{decision.category}` ({escape(decision.group)})"),
         ("Conversation", f"<{link}|Open in Intercom>" if link else escape(decision.conversation_id or "n/a")),
     ]
+    if decision.deadlines:  # agents only: the internal SAR clock too
+        clocks = sorted(decision.deadlines, key=lambda d: d.due)
+        lines = [f"`{d.id}`{' (internal)' if d.internal else ''} due {slack_date(d.due)}" for d in clocks]
+        facts.insert(2, ("Regulatory clocks", "\n".join(lines)))
     return [
         header(f"Hand-off → {decision.tier}: {decision.category}"),
-        section(escape(handoff.summary)),
+        section(escape(with_clocks(handoff.summary, decision.deadlines))),
         SectionBlock(fields=fields(facts)),
     ]
 

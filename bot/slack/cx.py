@@ -20,7 +20,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from automations.obligations import load_obligations
 from automations.reports.benchmarks import load_benchmarks
+from automations.reports.clocks import at_risk_first
 from automations.reports.forecast import forecast_week, plan_shifts
 from automations.reports.metrics import CostModel, compute_metrics
 from automations.reports.narrative import build_report
@@ -31,7 +33,9 @@ from automations.reports.staffing import erlang_c_agents
 from automations.reports.trends import driver_trends
 from bot.context import Context
 from bot.slack.blocks import check_blocks
+from bot.slack.coaching import coaching_blocks
 from bot.slack.dashboards import (
+    clock_blocks,
     drivers_blocks,
     help_blocks,
     metrics_blocks,
@@ -47,8 +51,9 @@ log = logging.getLogger("autopilot.slack")
 REFUSAL = (
     "Sorry, `/cx` is only available to support managers. If you need these figures, your team lead can share them."
 )
-WITH_PERIOD = {"metrics", "drivers", "report"}
-COMMANDS = WITH_PERIOD | {"sla", "staffing", "okr"}
+WITH_PERIOD = {"metrics", "drivers", "report", "agent", "team"}
+COACHING = {"agent", "team"}  # 30 days by default; `agent` takes the agent first: /cx agent @user [period]
+COMMANDS = WITH_PERIOD | {"sla", "staffing", "okr", "clocks"}
 
 
 class Managers:
@@ -84,7 +89,14 @@ class Managers:
 
 def _parse(text: str) -> tuple[str, str | None]:
     words = text.strip().lower().split()
-    return (words[0] if words else "help"), (words[1] if len(words) > 1 else None)
+    skip = 1 if words and words[0] == "agent" else 0
+    return (words[0] if words else "help"), (words[1 + skip] if len(words) > 1 + skip else None)
+
+
+def _target(text: str) -> str | None:
+    """The agent of ``/cx agent <@U123|name> [period]`` as typed (Slack user ids are case-sensitive)."""
+    words = text.strip().split()
+    return words[1] if len(words) > 1 and words[0].lower() == "agent" else None
 
 
 def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
@@ -92,12 +104,17 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
     settings = service.settings
     costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
     reports = service.core.reports
+    clocks = service.core.clocks
     okrs = load_okrs(settings.okrs_path)
     benchmarks = load_benchmarks(settings.benchmarks_path)
+    rules = load_obligations(settings.obligations_path).rules
+    warn_at = {rule.id: rule.warn_at for rule in rules if rule.warn_at}
 
     def period_of(sub: str, arg: str | None) -> Period | None:
         return (
-            parse_period(arg or "7d", service.clock.now(), tz=settings.report_timezone) if sub in WITH_PERIOD else None
+            parse_period(arg or ("30d" if sub in COACHING else "7d"), service.clock.now(), tz=settings.report_timezone)
+            if sub in WITH_PERIOD
+            else None
         )
 
     async def ack_cx(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -113,16 +130,27 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
         except ValueError as exc:
             await ack(text=f"{exc}", response_type="ephemeral")
             return
+        if sub == "agent" and not _target(command.get("text", "")):
+            await ack(text="Usage: `/cx agent @user [period]` (period 30d by default)", response_type="ephemeral")
+            return
         await ack(text=f"Working on `/cx {command.get('text', '').strip()}`…", response_type="ephemeral")
 
-    async def compute(sub: str, period: Period | None, user: str, client: AsyncWebClient) -> list[Block]:
+    async def compute(
+        sub: str, period: Period | None, user: str, client: AsyncWebClient, target: str | None = None
+    ) -> list[Block]:
         now = service.clock.now()
+        if sub in COACHING and period is not None:
+            return await coaching_blocks(service.core.team, sub, target, period)
         if sub == "metrics" and period is not None:
             return metrics_blocks(await compute_metrics(reports, period, now=now, costs=costs))
         if sub == "drivers" and period is not None:
             return drivers_blocks(await driver_trends(reports, period, now=now, costs=costs), label=period.label)
         if sub == "sla":
-            return sla_blocks(await sla_nearest_breach(reports, now, limit=10))
+            return sla_blocks(await sla_nearest_breach(reports, now, limit=10, clocks=clocks))
+        if sub == "clocks":
+            if clocks is None:
+                return clock_blocks([], now, available=False)
+            return clock_blocks(at_risk_first(await clocks.open(now), now, warn_at), now)
         if sub == "okr":
             half = half_label(now, settings.report_timezone)
             targets = okrs.for_half(half)
@@ -133,8 +161,9 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
             return okr_blocks(half, targets, okr_progress(metrics, targets.targets), so_far)
         if sub == "report" and period is not None:
             report = await build_report(
-                reports, period, now=now, costs=costs, tz=settings.report_timezone, okrs=okrs, benchmarks=benchmarks
-            )
+                reports, period, now=now, costs=costs, tz=settings.report_timezone, okrs=okrs, benchmarks=benchmarks,
+                clocks=clocks,
+            )  # fmt: skip
             from bot.charts import render_chart, render_trend_chart  # matplotlib: imported only to draw
 
             overview = await asyncio.to_thread(render_chart, report)
@@ -170,7 +199,7 @@ def register_cx(app: AsyncApp, service: Context, managers: Managers) -> None:
         except ValueError:
             return
         try:
-            blocks = check_blocks(await compute(sub, period, user, client))
+            blocks = check_blocks(await compute(sub, period, user, client, _target(command.get("text", ""))))
         except Exception as exc:
             log.exception("/cx %s failed", sub)
             await respond(text=f"Sorry, `/cx {sub}` failed: {type(exc).__name__}. Try again in a minute.",

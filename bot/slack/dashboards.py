@@ -12,6 +12,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
+from automations.deadlines import RegulatoryClock
 from automations.reports.forecast import ShiftPlan
 from automations.reports.markdown import render_markdown
 from automations.reports.metrics import Metrics
@@ -26,6 +27,7 @@ from bot.slack.blocks import SECTION_TEXT, context, fields, header, section, sla
 
 __all__ = [
     "HELP",
+    "clock_blocks",
     "drivers_blocks",
     "help_blocks",
     "metrics_blocks",
@@ -40,10 +42,13 @@ HELP = (
     ("metrics [today|7d|30d|qtd]", "contacts, bot involvement, deflection and automation, escalations by tier, "
      "first-response and resolution times, SLA adherence, CSAT, cost per resolution"),
     ("drivers [period]", "top contact drivers, trend against the previous period, deflection per driver"),
-    ("sla", "open hand-offs nearest to breaching their SLA"),
+    ("sla", "open hand-offs nearest to breaching their SLA (or a tighter regulatory deadline)"),
+    ("clocks", "open regulatory clocks (Reg E, CFPB, privacy, legal process, SAR) by due date, the ones at risk first"),
     ("report [period]", "the narrative report, with its charts (overview, daily trends) sent to you as PNGs"),
     ("staffing", "Erlang C agents for the next hour and the week's shift plan from the forecast"),
     ("okr", "the half-year so far against its OKR targets"),
+    ("agent @user [period]", "a 1:1 preparation pack: trends, strengths, gaps, three conversations to review"),
+    ("team [period]", "the team's QA and productivity at a glance: medians, spreads, themes to coach (no ranking)"),
     ("help", "this list"),
 )  # fmt: skip
 
@@ -103,6 +108,8 @@ def sla_blocks(rows: Sequence[SlaDeadline]) -> list[Block]:
     lines = []
     for d in rows:
         what = "first response" if d.kind == "first_response" else "resolution"
+        if d.rule is not None:
+            what = f"regulatory deadline `{d.rule}`"
         left = d.remaining_s
         state = f"*breached {duration(-left)} ago*" if left <= 0 else f"{duration(left)} left"
         lines.append(
@@ -110,6 +117,36 @@ def sla_blocks(rows: Sequence[SlaDeadline]) -> list[Block]:
             f"({d.elapsed_fraction:.0%} of the window used)"
         )
     return [header("SLA: open hand-offs nearest to breach"), section("\n".join(lines))]
+
+
+def clock_blocks(
+    rows: Sequence[tuple[RegulatoryClock, bool]], now: datetime, *, available: bool = True, limit: int = 25
+) -> list[Block]:
+    """Open regulatory clocks with whether each is at risk (as :func:`~automations.reports.clocks.at_risk_first`
+    orders them): at-risk ones first, each group by due date. Managers only: internal clocks are listed, marked."""
+    title = "Regulatory clocks: open, at risk first"
+    if not available:
+        return [header(title), section("Regulatory clocks are not kept by this process.")]
+    if not rows:
+        return [header(title), section("No open regulatory clock. :tada:")]
+    lines = []
+    for clock, risky in rows[:limit]:
+        left = clock.remaining_s(now)
+        state = f"*overdue by {duration(-left)}*" if left <= 0 else f"{duration(left)} left"
+        flag = ":rotating_light: " if left <= 0 else ":warning: " if risky else ""
+        internal = " · internal, never tell the customer" if clock.internal else ""
+        lines.append(
+            f"• {flag}`{clock.rule}` · `{clock.contact_id}` ({clock.category} → {clock.tier or 'n/a'}{internal}): "
+            f"due {slack_date(clock.due)}, {state}"
+        )
+    risky_n = sum(1 for _, risky in rows if risky)
+    more = f" · {len(rows) - limit:,} more not shown" if len(rows) > limit else ""
+    chunks = [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
+    return [
+        header(title),
+        *chunks,
+        context(f"{len(rows):,} open, {risky_n:,} at risk (overdue, or past the rule's last warning){more}"),
+    ]
 
 
 def to_mrkdwn(markdown: str) -> str:

@@ -35,7 +35,7 @@ async def dashboard_blocks(service: Context) -> list[Block]:
     costs = CostModel(settings.cost_per_contact, settings.cost_per_bot_contact, settings.aht_seconds)
     metrics = await compute_metrics(reports, period, now=now, costs=costs)
     trends = await driver_trends(reports, period, now=now, costs=costs, limit=5)
-    deadlines = await sla_nearest_breach(reports, now, limit=5)
+    deadlines = await sla_nearest_breach(reports, now, limit=5, clocks=service.core.clocks)
     return [
         *metrics_blocks(metrics, title="Support: the last 7 days"),
         DividerBlock(),

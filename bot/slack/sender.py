@@ -119,7 +119,10 @@ class SlackSender:
         return json.dumps({"channel": response["channel"], "ts": response["ts"]})
 
     async def _place(self, payload: dict[str, Any]) -> tuple[str, str | None]:
-        """Channel and thread of an alert: the hand-off's thread when it was posted, else the tier/digest channel."""
+        """Channel and thread of an alert: a user's direct messages, the hand-off's thread when it was posted, else
+        the tier/digest channel."""
+        if payload.get("user"):
+            return payload["user"], None  # chat.postMessage to a user id opens the app's DM with them
         contact_id = payload.get("thread_of")
         if contact_id:
             key = OutboxKeys.slack_handoff(contact_id)

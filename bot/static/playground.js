@@ -1,4 +1,5 @@
-// Support Autopilot playground: every text is rendered with textContent, never as HTML.
+// Support Autopilot playground: every text is rendered with textContent, never as HTML; replies are built from
+// their blocks with DOM nodes, and only http(s) links are made.
 "use strict";
 
 (() => {
@@ -22,6 +23,50 @@
 
   function fill(node, selector, text) {
     node.querySelector(selector).textContent = text;
+  }
+
+  // a reply's blocks (bot/playground.py reply_view) as DOM nodes; text only through textContent
+  function spans(parent, list) {
+    for (const span of list || []) {
+      let node = document.createTextNode(String(span.text || ""));
+      if (typeof span.href === "string" && /^https?:\/\//i.test(span.href)) {
+        const link = document.createElement("a");
+        link.href = span.href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.appendChild(node);
+        node = link;
+      }
+      if (span.strong) {
+        const strong = document.createElement("strong");
+        strong.appendChild(node);
+        node = strong;
+      }
+      parent.appendChild(node);
+    }
+  }
+
+  function renderReply(container, blocks) {
+    container.replaceChildren();
+    for (const block of blocks) {
+      if (block.type === "list") {
+        const list = document.createElement(block.ordered ? "ol" : "ul");
+        if (block.ordered && Number.isInteger(block.start) && block.start !== 1) list.start = block.start;
+        for (const item of block.items || []) {
+          const entry = document.createElement("li");
+          spans(entry, item);
+          list.appendChild(entry);
+        }
+        container.appendChild(list);
+      } else {
+        const paragraph = document.createElement("p");
+        (block.lines || []).forEach((line, i) => {
+          if (i > 0) paragraph.appendChild(document.createElement("br"));
+          spans(paragraph, line);
+        });
+        container.appendChild(paragraph);
+      }
+    }
   }
 
   function when(iso) {
@@ -56,7 +101,11 @@
       details.hidden = false;
       fill(node, "[data-testid=handoff-summary]", d.handoff.summary);
     }
-    fill(node, "[data-testid=reply]", reply);
+    if (d.action !== "handoff" && Array.isArray(d.reply_blocks)) {
+      renderReply(node.querySelector("[data-testid=reply]"), d.reply_blocks);
+    } else {
+      fill(node, "[data-testid=reply]", reply);
+    }
     if (d.article && /^https?:\/\//.test(d.article.url || "")) {
       const link = node.querySelector("[data-testid=article]");
       link.href = d.article.url;

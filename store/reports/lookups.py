@@ -47,11 +47,12 @@ async def open_deadlines(conn: AsyncConnection, now: datetime, *, due_after: dat
 
 
 async def kb_gap_questions(conn: AsyncConnection, start: datetime, end: datetime, *, limit: int) -> list[GapQuestion]:
-    """Texts and drivers of the contacts decided in ``[start, end)`` and handed off for a KB gap, latest first."""
+    """Texts and drivers of the contacts decided in ``[start, end)`` and handed off for a KB gap, latest first (texts
+    erased or past retention, now empty, are left out)."""
     query = (
         select(contacts.c.text, decisions.c.category)
         .select_from(_joined())
-        .where(customer_contacts_between(start, end), decisions.c.reason.in_(KB_GAP_REASONS))
+        .where(customer_contacts_between(start, end), decisions.c.reason.in_(KB_GAP_REASONS), contacts.c.text != "")
         .order_by(decisions.c.decided_at.desc())
         .limit(limit)
     )
@@ -61,11 +62,12 @@ async def kb_gap_questions(conn: AsyncConnection, start: datetime, end: datetime
 async def contact_texts(
     conn: AsyncConnection, category: str, start: datetime, end: datetime, *, limit: int
 ) -> list[str]:
-    """Redacted texts of ``category`` customer contacts decided in ``[start, end)``, latest first."""
+    """Redacted texts of ``category`` customer contacts decided in ``[start, end)``, latest first (empty ones, erased
+    or past retention, left out)."""
     query = (
         select(contacts.c.text)
         .select_from(_joined())
-        .where(customer_contacts_between(start, end), decisions.c.category == category)
+        .where(customer_contacts_between(start, end), decisions.c.category == category, contacts.c.text != "")
         .order_by(decisions.c.decided_at.desc())
         .limit(limit)
     )
