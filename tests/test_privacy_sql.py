@@ -23,11 +23,14 @@ from automations.conversations import AgentEvent, AgentEventKind
 from automations.fakes import SettableClock
 from automations.models import Deadline
 from automations.privacy import ANON_PREFIX, Privacy, RetentionPolicy
+from automations.qa import QaResult
+from automations.qa.records import CapturedTurn, ManagerGrade, ScoredConversation
 from automations.queues import InboxItem, OutboxAction
 from automations.reports.periods import Period
 from store import SqlAuditTrail, SqlEventStore, SqlRegulatoryClocks, SqlReportSource
 from store.conversations import SqlConversations
 from store.privacy import SqlDataSubjectStore
+from store.qa import SqlQaRecords
 from store.queues import SqlInbox, SqlOutbox
 from store.tables import Base
 from tests.test_privacy_contract import (
@@ -94,6 +97,19 @@ async def fill(store: SqlEventStore, inbox: AsyncEngine, audit: SqlAuditTrail) -
     deadline = Deadline(PRIVACY_REQUEST, RECENT + timedelta(days=30), "GDPR Art. 12(3): one month", tier="compliance")
     await SqlRegulatoryClocks(store.engine, audit).start(replace(request, deadlines=(deadline,)))
     await audit.append(AuditEvent("privacy.noted", "intercom:8001", OLD, detail=f"request of {KEPT}"))
+    # QA capture: the erased customer's conversation, its score (evidence quotes them) and a manager's grade
+    qa = SqlQaRecords(store.engine)
+    await qa.add_turn(CapturedTurn("p-1", "conv-5501", "customer", OLD, ERASED_TEXTS[0], contact_id="intercom:9001",
+                                   customer_id=ERASED))  # fmt: skip
+    await qa.add_turn(
+        CapturedTurn("p-2", "conv-5501", "agent", OLD, f"About “{ERASED_TEXTS[0]}”: sorry!", actor_id="a-7")
+    )
+    await qa.add_turn(CapturedTurn("p-3", "conv-6601", "customer", OLD, KEPT_TEXT, customer_id=KEPT))
+    result = QaResult(
+        "conv-5501", "a-7", 0, ("asked_for_secret",), {"tone": 1.0}, {"asked_for_secret": ERASED_TEXTS[0]}
+    )
+    await qa.save_score(ScoredConversation("conv-5501", result, OLD, OLD, "Ana", "card_arrival", "t1", ERASED))
+    await qa.add_grade(ManagerGrade("conv-5501", "UMANAGER", "tone", 1.0, OLD, 1.0))
     assert await SqlReportSource(store.engine).refresh() > 0
 
 
@@ -141,7 +157,8 @@ async def test_erase_leaves_no_trace_in_any_table_of_either_database(world: Worl
     assert [v for v in [*erased_values(), "12 Elm Road"] if v in after] == []
     assert KEPT_TEXT in after and "Refunds take 5 days" in after and f"request of {KEPT}" in after
     assert erasure.rows["inbox"] == 2 and erasure.rows["outbox"] == 2 and erasure.rows["audit_events"] == 3
-    tables = {"agent_events", "conversations", "report_facts", "outcome_transitions", "regulatory_clocks"}
+    tables = {"agent_events", "conversations", "report_facts", "outcome_transitions", "regulatory_clocks",
+              "transcript_turns", "qa_scores", "qa_grades"}  # fmt: skip
     assert tables <= set(erasure.rows)
     clocks = await SqlRegulatoryClocks(world.store.engine).find(customer_id=erasure.token)
     assert [(c.rule, c.state.value, c.basis) for c in clocks] == [

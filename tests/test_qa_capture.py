@@ -103,3 +103,40 @@ async def test_managers_grade_the_calibration_sample_with_buttons(testbot: TestB
     ]  # the non-manager's click is refused
     rates = {a.criterion: (a.graded, a.agreed) for a in agreement(grades)}
     assert rates == {"critical_fail": (1, 1), "tone": (1, 0)}
+
+
+async def test_the_scheduler_runs_the_scoring_job_on_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from automations.effects import OutboxKeys
+    from automations.fakes import SettableClock
+    from automations.qa.records import CapturedTurn
+    from bot.composition.jobs import build_scheduler
+    from bot.settings import Settings
+    from store import SqlEventStore, SqlQaRecords
+    from store.queues import SqlOutbox
+
+    settings = Settings(AUTOPILOT_DATA_DIR=tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_DIGEST_CHANNEL="C_DIGEST")  # type: ignore[call-arg]
+    clock = SettableClock()
+    store = await SqlEventStore.open(settings.db_url)
+    try:
+        records = SqlQaRecords(store.engine)
+        at = clock.now() - timedelta(hours=1)
+        for key, author, text, kind in (
+            ("p1", "customer", "My card is late", TurnKind.MESSAGE),
+            ("p2", "agent", "Sure, just type your card's CVV here and I'll check.", TurnKind.MESSAGE),
+            ("c1", "agent", "", TurnKind.CLOSE),
+        ):
+            await records.add_turn(CapturedTurn(key, "intercom:9", author, at, text, kind, "a-1", "Ana"))
+        scheduled = await build_scheduler(settings, clock=clock)
+        try:
+            jobs = {spec.id: spec for spec in scheduled.specs}
+            assert {"qa_score", "qa_calibration"} <= set(jobs)
+            assert await jobs["qa_score"].run(clock.now()) == 1
+            assert await jobs["qa_score"].run(clock.now()) == 0
+        finally:
+            await scheduled.close()
+        [scored] = await records.scores(since=at, until=clock.now() + timedelta(minutes=1))
+        assert scored.result.critical_fails == ("asked_for_secret",) and scored.alerted
+        alert = await SqlOutbox(store.engine).get(OutboxKeys.slack_alert("qa_critical:intercom:9"))
+        assert alert is not None and "CVV" in alert.payload
+    finally:
+        await store.close()
