@@ -122,6 +122,9 @@ class Passage:
     visibility: Visibility
     categories: tuple[str, ...]
     score: float = 0.0
+    intro: bool | None = None
+    """The article's introduction (text before its first heading, in an article that has headings); ``None`` when the
+    index predates the flag (then a section headed by the article's title is taken for one)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,9 @@ def words(text: str) -> list[str]:
 
 
 def is_intro(passage: Passage) -> bool:
-    """Whether ``passage`` is its article's introduction (the text before the first heading carries the title)."""
-    return passage.section == passage.title
+    """Whether ``passage`` is its article's introduction (the text before the first heading of an article that has
+    headings); an index without the flag falls back to "the section carries the article's title"."""
+    return passage.intro if passage.intro is not None else passage.section == passage.title
 
 
 def likely_articles(

@@ -86,7 +86,9 @@ def _sections(meta: ArticleMeta, body: str) -> tuple[Section, ...]:
     out: list[Section] = []
     intro = re.sub(r"^#\s+.*$", "", parts[0], flags=re.MULTILINE).strip()
     if intro:
-        out.append(Section(id=f"{meta.id}#intro", heading=meta.title, body=intro))
+        # an article without headings is all body (a short Help Center article): its text is the answer itself
+        anchor = "intro" if len(parts) > 1 else "body"
+        out.append(Section(id=f"{meta.id}#{anchor}", heading=meta.title, body=intro))
     seen: set[str] = set()
     for heading, text in zip(parts[1::2], parts[2::2], strict=True):
         slug = _slug(heading)

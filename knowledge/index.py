@@ -144,6 +144,7 @@ class ChromaIndex:
                 "article_id": meta.id,
                 "title": meta.title,
                 "section": s.heading,
+                "intro": s.id.endswith("#intro"),
                 "url": meta.url,
                 "visibility": str(meta.visibility),
                 "categories": _SEP + _SEP.join(meta.categories) + _SEP,
@@ -178,4 +179,5 @@ def _passage(meta: Mapping[str, Any], document: str, score: float) -> Passage:
         visibility=Visibility(str(meta["visibility"])),
         categories=tuple(c for c in str(meta["categories"]).split(_SEP) if c),
         score=score,
+        intro=bool(meta["intro"]) if "intro" in meta else None,
     )
