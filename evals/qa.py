@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from automations.qa import CRITICAL_FAIL_IDS, QaResult
+from automations.qa.calibration import cohen_kappa
 from automations.qa.scorer import QaJudge
 
 __all__ = ["cohen_kappa", "compare", "load_labels"]
@@ -26,17 +27,6 @@ def load_labels(path: Path) -> dict[str, dict[str, object]]:
             row = json.loads(line)
             out[row["id"]] = row.get("labels", row)
     return out
-
-
-def cohen_kappa(pairs: Sequence[tuple[int, int]]) -> float | None:
-    """Cohen's kappa of two raters' binary labels (``None`` when undefined)."""
-    n = len(pairs)
-    if not n:
-        return None
-    observed = sum(a == b for a, b in pairs) / n
-    pa, pb = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def compare(results: Sequence[QaResult], labels: dict[str, dict[str, object]]) -> dict[str, object]:

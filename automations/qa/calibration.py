@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from automations.qa.records import ManagerGrade, ScoredConversation
 
-__all__ = ["CRITICAL_CRITERION", "Agreement", "agreement", "pick_sample"]
+__all__ = ["CRITICAL_CRITERION", "Agreement", "agreement", "cohen_kappa", "pick_sample"]
 
 CRITICAL_CRITERION = "critical_fail"
 """The pseudo-criterion of a grade on the critical-fail verdict: 1 when the conversation has a critical fail."""
@@ -79,3 +79,14 @@ def agreement(grades: Sequence[ManagerGrade], *, week_start: int = 0) -> list[Ag
         row[0] += 1
         row[1] += g.scorer_value is not None and round(g.scorer_value) == round(g.value)
     return [Agreement(w, c, n, a) for (w, c), (n, a) in sorted(counts.items())]
+
+
+def cohen_kappa(pairs: Sequence[tuple[int, int]] | Sequence[tuple[bool, bool]]) -> float | None:
+    """Cohen's kappa of two raters' binary labels (``None`` when undefined: no pairs, or no variation at all)."""
+    n = len(pairs)
+    if not n:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    pa, pb = sum(int(a) for a, _ in pairs) / n, sum(int(b) for _, b in pairs) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return None if expected >= 1 else (observed - expected) / (1 - expected)

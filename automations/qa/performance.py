@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from automations.qa.calibration import cohen_kappa
 from automations.qa.job import BOT_AGENT
 from automations.qa.records import ManagerGrade, ScoredConversation
 from automations.qa.scorecard import CRITICAL_FAIL_IDS
@@ -180,15 +181,6 @@ def _agree(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 0.5)
 
 
-def _kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
-    if not pairs:
-        return None
-    observed = sum(a == b for a, b in pairs) / len(pairs)
-    pa, pb = sum(a for a, _ in pairs) / len(pairs), sum(b for _, b in pairs) / len(pairs)
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    return None if expected >= 1 else round((observed - expected) / (1 - expected), 3)
-
-
 def agreement(grades: Sequence[ManagerGrade]) -> Agreement:
     """Managers against the scorer, over the grades that carry the scorer's value."""
     graded = [g for g in grades if g.scorer_value is not None or g.value is not None]
@@ -200,7 +192,7 @@ def agreement(grades: Sequence[ManagerGrade]) -> Agreement:
     ]
     agreed = sum(sum(v) for v in per.values())
     return Agreement(
-        len(graded), _mean(agreed, len(graded), 3), _kappa(both),
+        len(graded), _mean(agreed, len(graded), 3), _rounded(cohen_kappa(both)),
         {c: (len(v), round(sum(v) / len(v), 3)) for c, v in sorted(per.items())},
     )  # fmt: skip
 
@@ -234,3 +226,7 @@ def team_qa(scores: Iterable[ScoredConversation], grades: Sequence[ManagerGrade]
     for s in scores:
         (bot if s.result.agent_id in (None, BOT_AGENT) else team).add_score(s)
     return TeamQa(team.figures(), bot.figures(), agreement(grades))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
