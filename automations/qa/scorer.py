@@ -58,6 +58,8 @@ class QaScorer:
         self.reference, self.embedder = reference, embedder
         self.handover = Patterns(scorecard.handover)
         self.teams = {tier: Patterns(p) for tier, p in scorecard.teams.items()}
+        # each criterion's patterns, compiled once (not per conversation)
+        self.patterns = {c.id: (Patterns(c.match), Patterns(c.unless), Patterns(c.fail)) for c in scorecard.criteria}
 
     async def score_many(self, transcripts: Sequence[Transcript]) -> list[QaResult]:
         """Score each transcript, looking up the references of all their questions in one call."""
@@ -138,17 +140,20 @@ class QaScorer:
         if not staff:
             return None, ""
         if c.kind in (CriterionKind.PHRASE, CriterionKind.ABSENCE):
-            hit = _first(staff, Patterns(c.match), Patterns(c.unless))
+            match, unless, _ = self.patterns[c.id]
+            hit = _first(staff, match, unless)
             if c.kind is CriterionKind.PHRASE:
                 return (1.0, hit) if hit else (0.0, "no agent sentence does it")
             return (0.0, hit) if hit else (1.0, "")
         if c.kind is CriterionKind.MANNER:
-            return _manner(c, staff)
+            match, _, fail = self.patterns[c.id]
+            return _manner(c, staff, match, fail)
         if c.kind is CriterionKind.CLOSING:
-            last = _first(staff[-1:], Patterns(c.fail), Patterns(()))
+            match, unless, fail = self.patterns[c.id]
+            last = _first(staff[-1:], fail, _NONE)
             if last:
                 return 0.0, last
-            step = _first(staff, Patterns(c.match), Patterns(c.unless))
+            step = _first(staff, match, unless)
             return (1.0, step) if step or not c.required else (0.0, "no clear next step")
         if c.kind is CriterionKind.RESOLUTION:
             return self._resolution(c, t, staff, ref, sim)
@@ -159,7 +164,7 @@ class QaScorer:
     def _resolution(
         self, c: Criterion, t: Transcript, staff: list[str], ref: Reference | None, sim: tuple[float, str] | None
     ) -> tuple[float | None, str]:
-        bad = _first(staff, Patterns(c.fail), Patterns(()))
+        bad = _first(staff, self.patterns[c.id][2], _NONE)
         if bad:
             return 0.0, bad
         tier = t.expected_tier or (ref.tier if ref else None)
@@ -218,11 +223,13 @@ class QaScorer:
         return 0.0, f"handed to {team}, the driver needs {expected}: {sentence}"
 
 
-def _manner(c: Criterion, staff: list[str]) -> tuple[float, str]:
-    bad = _first(staff, Patterns(c.fail), Patterns(()))
+_NONE = Patterns(())
+
+
+def _manner(c: Criterion, staff: list[str], warm: Patterns, fail: Patterns) -> tuple[float, str]:
+    bad = _first(staff, fail, _NONE)
     if bad:
         return 0.0, bad
-    warm = Patterns(c.match)
     for text in staff:
         if len(text.split()) <= c.curt_words and not warm.search(text):
             return 0.0, text
