@@ -69,7 +69,7 @@ class HashEmbedder:
 
 class FixedClassifier:
     """Returns a preset classification per text (keyword rules), else a default; ``risk`` rules (keyword: (kind,
-    probability)) stand for the learned risk layer's findings."""
+    probability)) stand for the learned risk layer's findings, and ``lean`` rules for its leaning."""
 
     def __init__(
         self,
@@ -79,8 +79,10 @@ class FixedClassifier:
         threshold: float = 0.5,
         fail: bool = False,
         risk: Mapping[str, tuple[str, float]] | None = None,
+        lean: Mapping[str, tuple[str, float]] | None = None,
     ) -> None:
         self.rules = dict(rules or {})
+        self.lean = dict(lean or {})
         self.default = default
         self._threshold = threshold
         self.fail = fail
@@ -104,7 +106,8 @@ class FixedClassifier:
         for text in texts:
             label, conf = next((v for k, v in self.rules.items() if k in text.lower()), self.default)
             risk = tuple(v for k, v in self.risk.items() if k in text.lower())
-            out.append(Classification(label, conf, ((label, conf),), risk))
+            leaning = next((v for k, v in self.lean.items() if k in text.lower()), None)
+            out.append(Classification(label, conf, ((label, conf),), risk, leaning))
         return out
 
 

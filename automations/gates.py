@@ -84,7 +84,7 @@ class CustomerGates:
                 reply="Glad that helped! Is there anything else I can do for you?",
             )  # fmt: skip
         if not cat.bot_may_answer:
-            return self._make.handoff(item, classification, cat.tier, "not_bot_answerable", "nothing", category)
+            return self.handoff(item, classification, category, "not_bot_answerable", "nothing")
         if cat.reply is None and self.safety.third_party(item.clean) is not None:  # another company's product
             reply = self.taxonomy.category(OUT_OF_SCOPE).reply
             return self._make.decision(
@@ -93,5 +93,17 @@ class CustomerGates:
         if classification.confidence < confidence and cat.reply is None:
             guess = f"{classification.category} at {classification.confidence:.2f}"
             tried = f"classified as {guess}, below {confidence:.2f}"
-            return self._make.handoff(item, classification, cat.tier, "low_confidence", tried, category)
+            return self.handoff(item, classification, category, "low_confidence", tried)
         return None
+
+    def handoff(
+        self, item: Prepared, classification: Classification, category: str, reason: str, tried: str
+    ) -> Decision:
+        """A hand-off to a person for ``reason`` (not a protected topic): to the protected team the risk layer leans
+        to, if any (the choice is then between that team and a general queue, never an answer), else to the team of
+        ``category``."""
+        leaned = self.safety.lean(item.clean, classification, injection=item.injection)
+        if leaned is not None and leaned.category is not None:
+            tier = self.taxonomy.category(leaned.category).tier
+            return self._make.handoff(item, classification, tier, reason, tried, leaned.category, note=leaned.note)
+        return self._make.handoff(item, classification, self.taxonomy.category(category).tier, reason, tried, category)

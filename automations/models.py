@@ -97,6 +97,9 @@ class Classification:
     risk: tuple[tuple[str, float], ...] = ()
     """Protected kinds the learned risk layer (:mod:`automations.risk`) found in the same embedding, with their
     probabilities, the strongest first; empty when none reached its threshold (or there is no risk layer)."""
+    leaning: tuple[str, float] | None = None
+    """The protected kind the risk layer finds most probable, at its lean floor or more; it picks the team of a
+    contact handed to a person for another reason (the classifier unsure, no article), never a hand-off itself."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,7 +259,7 @@ class Pipeline:
                 tried = f"no article scored above {self.policy.retrieval:.2f}" + (
                     f" (best: {best.article_id} {best.score:.2f})" if best else ""
                 )
-                return self._make.handoff(item, classification, cat.tier, "low_retrieval_score", tried, category)
+                return self._gates.handoff(item, classification, category, "low_retrieval_score", tried)
             answer = await self.answerer.answer(item.clean, passages, contact.channel)
         except Exception as exc:
             log.exception("retrieval or answering failed for %s", contact.id)

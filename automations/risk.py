@@ -9,6 +9,10 @@ extra hand-offs of ordinary questions (``python -m evals.risk_training``, which 
 The head is a one-hidden-layer network (ReLU) with a softmax over ``ordinary`` and the kinds, stored as plain numpy
 arrays (``head.npz``) with JSON metadata (``risk.json``: labels, thresholds, how they were chosen). Run time needs
 numpy only.
+
+It also *leans*: for a contact that goes to a person anyway (the classifier unsure, no article found), the strongest
+protected kind at ``lean_floor`` or more picks the team, since the choice then is between a protected team and a
+general queue, never an answer (``Classification.leaning``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from automations.resources import data_path
 
 __all__ = [
     "ATM_CASH_CATEGORY",
+    "DEFAULT_LEAN_FLOOR",
     "DEFAULT_RISK",
     "KIND_CATEGORY",
     "ORDINARY",
     "RISK_KINDS",
+    "Leaning",
     "RiskHead",
     "Risks",
     "fired_kinds",
@@ -42,6 +48,9 @@ log = logging.getLogger("autopilot.risk")
 Array = npt.NDArray[np.float32]
 Risks = tuple[tuple[str, float], ...]
 """Protected kinds that fired on a text, with their probabilities, the strongest (relative to its threshold) first."""
+Leaning = tuple[str, float] | None
+"""The protected kind a text leans to (the most probable label, when it is not ``ordinary``) at the lean floor."""
+DEFAULT_LEAN_FLOOR = 0.5
 
 ORDINARY = "ordinary"
 RISK_KINDS = ("fraud", "error_notice", "identity_change", "legal", "regulatory", "aml", "privacy")
@@ -92,6 +101,7 @@ class RiskHead:
     layers: tuple[tuple[Array, Array], ...]
     thresholds: dict[str, float]
     info: dict[str, Any] = field(default_factory=dict)
+    lean_floor: float = DEFAULT_LEAN_FLOOR
 
     def __post_init__(self) -> None:
         if not self.labels or self.labels[0] != ORDINARY:
@@ -127,6 +137,17 @@ class RiskHead:
         """For each embedding, the kinds at or above their threshold, strongest relative to its threshold first."""
         return fired_kinds(self.probabilities(x)[:, 1:], self.kinds, self.thresholds)
 
+    def scored(self, x: Array) -> list[tuple[Risks, Leaning]]:
+        """For each embedding, the kinds that fired (as :meth:`fired`) and the kind it leans to, if any."""
+        probs = self.probabilities(x)
+        fired = fired_kinds(probs[:, 1:], self.kinds, self.thresholds)
+        best = np.argmax(probs, axis=1)
+        leanings: list[Leaning] = [
+            (self.labels[j], float(row[j])) if j > 0 and row[j] >= self.lean_floor else None
+            for row, j in zip(probs, best, strict=True)
+        ]
+        return list(zip(fired, leanings, strict=True))
+
     def save(self, directory: Path | str) -> Path:
         """Write ``head.npz`` and ``risk.json`` into ``directory``."""
         directory = Path(directory)
@@ -134,7 +155,7 @@ class RiskHead:
         arrays = {f"{name}{i}": a for i, pair in enumerate(self.layers) for name, a in zip("wb", pair, strict=True)}
         np.savez_compressed(directory / "head.npz", allow_pickle=False, **arrays)
         meta = {"labels": list(self.labels), "layers": len(self.layers), "thresholds": self.thresholds,
-                "info": self.info}  # fmt: skip
+                "lean_floor": self.lean_floor, "info": self.info}  # fmt: skip
         (directory / "risk.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return directory
 
@@ -153,6 +174,7 @@ class RiskHead:
             layers=layers,
             thresholds={str(k): float(v) for k, v in meta["thresholds"].items()},
             info=dict(meta.get("info", {})),
+            lean_floor=float(meta.get("lean_floor", DEFAULT_LEAN_FLOOR)),
         )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from automations.disguise import ENCODED, decoded, find
 from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
+from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY
 from automations.safety_rules import DEFAULT_RULES, SafetyRules, ThirdParty, load_safety_rules
 from automations.signals import compile_signals, route
 from automations.taxonomy import SENSITIVE_CATEGORIES
@@ -38,6 +39,7 @@ from automations.taxonomy import SENSITIVE_CATEGORIES
 __all__ = ["DEFAULT_RULES", "HUMAN", "SafetyGate", "SafetyRules", "ThirdParty", "load_safety_rules"]
 
 HUMAN = "human_request"
+FRAUD = KIND_CATEGORY["fraud"]
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 _BLOCK = re.compile(
     r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|\([^()\n]{0,300}\)|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->",
@@ -54,6 +56,7 @@ _STEERING = re.compile(
     r"aml|privacy|security|risk|vip|t[12]|tier)\b",
     re.IGNORECASE,
 )
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
 
 
@@ -72,7 +75,7 @@ class SafetyGate:
         """Compile ``rules`` (loaded once by the composition root with :func:`load_safety_rules`). The learned risk
         layer's findings arrive with each :class:`Classification` (``risk``)."""
         self.rules = rules
-        self._signals, self._atm, self._unrecognised = compile_signals(rules.signals)
+        self._signals, self._atm = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
         self._human = _any(self.rules.human_request)
@@ -161,8 +164,8 @@ class SafetyGate:
             return None
         return match.group(0)
 
-    def _route(self, kind: str, text: str, classification: Classification | None) -> str:
-        return route(kind, text, classification, atm=self._atm, unrecognised=self._unrecognised)
+    def _route(self, kind: str, text: str) -> str:
+        return route(kind, text, self._atm)
 
     def _signals_in(
         self, text: str, classification: Classification | None, injection: bool
@@ -173,7 +176,8 @@ class SafetyGate:
         for signal in self._signals:
             found = signal.match(text)
             if found is not None:
-                label = self._route(signal.kind, text, classification)
+                atm = signal.at_cash_machine and not self._atm.denied(text)
+                label = ATM_CASH_CATEGORY if atm else self._route(signal.kind, text)
                 verdict = SafetyVerdict(label, (f"signal:{signal.name}:{found[:60]!r}",), injection, signal.note)
                 if label in SENSITIVE_CATEGORIES:
                     return verdict, None
@@ -207,7 +211,7 @@ class SafetyGate:
         (``injection``), the classifier picks a protected team only at ``injection_min_probability``; what a weaker
         guess means is for the pipeline to decide (a person in t1 unless the classifier is confident).
         """
-        text = _NEGATED.sub(" ", text)
+        text = _DECIMAL.sub(",", _NEGATED.sub(" ", text))  # "189.00 GBP" does not end a sentence for a pattern
         for name, pattern in self._categories:
             match = pattern.search(text)
             if match is not None:
@@ -221,7 +225,9 @@ class SafetyGate:
         if human is not None and other is None:
             return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
         learned = self._learned(text, classification, injection, asked_for_person=human is not None)
-        if other is not None and (learned is None or _guess(learned) < self.rules.sentence_min_probability):
+        weak = learned is None or _guess(learned) < self.rules.sentence_min_probability
+        cash = other is not None and other.category == ATM_CASH_CATEGORY  # the learned "error notice" family
+        if other is not None and (weak or (cash and learned is not None and learned.category == FRAUD)):
             return other  # a signal in so many words (identity data, an ATM) beats a weak protected guess
         if learned is not None:
             return learned
@@ -234,6 +240,16 @@ class SafetyGate:
         if classification is not None and classification.category == HUMAN:
             return SafetyVerdict(HUMAN, (f"classifier:{HUMAN}:{classification.confidence:.2f}",), injection)
         return SafetyVerdict(None, (), injection)
+
+    def lean(self, text: str, classification: Classification | None, *, injection: bool) -> SafetyVerdict | None:
+        """The protected team a contact that goes to a person for another reason (the classifier unsure, no article)
+        should reach: the risk layer's leaning (:attr:`Classification.leaning`), routed like its kind. Never for a
+        message with instructions, whose words may not pick a team."""
+        if classification is None or classification.leaning is None or injection:
+            return None
+        kind, score = classification.leaning
+        note = f"learned risk layer leans to {kind.replace('_', ' ')} ({score:.2f})"
+        return SafetyVerdict(self._route(kind, text), (f"lean:{kind}:{score:.2f}",), injection, note)
 
     def _learned(
         self, text: str, classification: Classification | None, injection: bool, *, asked_for_person: bool
@@ -253,7 +269,7 @@ class SafetyGate:
             return None
         kind, score = classification.risk[0]
         note = f"learned risk layer: {kind.replace('_', ' ')} ({score:.2f})"
-        return SafetyVerdict(self._route(kind, text, classification), (f"risk:{kind}:{score:.2f}",), injection, note)
+        return SafetyVerdict(self._route(kind, text), (f"risk:{kind}:{score:.2f}",), injection, note)
 
 
 def _guess(verdict: SafetyVerdict) -> float:

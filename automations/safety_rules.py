@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from automations.configfile import Issue, load_yaml_model
 from automations.language import LanguageRules, unknown_languages
 from automations.resources import data_path
+from automations.risk import KIND_CATEGORY
 from automations.signals import SignalRules
 from automations.taxonomy import SENSITIVE_CATEGORIES
 
@@ -45,6 +46,11 @@ class ThirdParty(BaseModel):
     ours: list[Pattern] = Field(default_factory=list)
 
 
+PRIORITY_ONLY = (KIND_CATEGORY["identity_change"],)
+"""Categories that ``priority`` may name beside the protected ones: a change of identity data asked for in so many
+words (with a court order, or after an identity theft) goes to t2 before any legal or fraud pattern reads it."""
+
+
 class SafetyRules(BaseModel):
     """Validated contents of the safety rules file."""
 
@@ -64,9 +70,10 @@ class SafetyRules(BaseModel):
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:
     for section, groups in (("priority", rules.priority), ("categories", rules.categories)):
+        allowed = (*SENSITIVE_CATEGORIES, *(PRIORITY_ONLY if section == "priority" else ()))
         for name in groups:
-            if name not in SENSITIVE_CATEGORIES:
-                yield (section, name), f"{name} is not a protected category ({', '.join(SENSITIVE_CATEGORIES)})"
+            if name not in allowed:
+                yield (section, name), f"{name} is not a protected category ({', '.join(allowed)})"
     for name in SENSITIVE_CATEGORIES:
         if not rules.categories.get(name):
             yield ("categories",), f"protected category {name} has no patterns"

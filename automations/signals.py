@@ -7,7 +7,10 @@ is not. Each carries the note an agent reads at the top of the hand-off summary.
 
 :func:`route` turns a kind (from a signal or the learned risk layer) into the category, hence the team, that gets
 the contact: an error notice goes to fraud, unless it is about an ATM that paid out short or nothing, which goes to
-payments (``error_notice_atm`` patterns: the words must say so, the classifier's guess alone does not).
+payments: the words must place it at a cash machine (``error_notice_atm``, or a signal marked ``at_cash_machine``),
+and the customer must not deny the withdrawal (``unrecognised``, alibis included). A withdrawal the customer did not
+make ("I was asleep and my card is right here") is fraud, at a cash machine or not; the classifier's guess alone
+decides neither.
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from automations.models import Classification
 from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY, RISK_KINDS
 
-__all__ = ["ATM_CATEGORIES", "CompiledSignal", "Signal", "SignalRules", "compile_signals", "route"]
+__all__ = ["ATM_CATEGORIES", "AtmCues", "CompiledSignal", "Signal", "SignalRules", "compile_signals", "route"]
 
 
 def _regex(pattern: str) -> str:
@@ -54,6 +56,9 @@ class Signal(BaseModel):
     note: str = Field(min_length=1)
     all: list[list[Pattern]] = Field(min_length=1)
     unless: list[Pattern] = Field(default_factory=list)
+    at_cash_machine: bool = False
+    """An error notice this signal finds is at a cash machine that paid out short or nothing (payments), unless the
+    customer denies making the withdrawal."""
 
 
 class SignalRules(BaseModel):
@@ -74,6 +79,7 @@ class CompiledSignal:
 
     def __init__(self, signal: Signal) -> None:
         self.name, self.kind, self.note = signal.name, signal.kind, signal.note
+        self.at_cash_machine = signal.at_cash_machine
         self._all = [_any(group) for group in signal.all]
         self._unless = _any(signal.unless) if signal.unless else None
 
@@ -90,23 +96,29 @@ class CompiledSignal:
         return " + ".join(found)
 
 
-def compile_signals(rules: SignalRules) -> tuple[list[CompiledSignal], re.Pattern[str], re.Pattern[str]]:
-    """The signals, the ATM error-notice pattern and the "not made by me" pattern, compiled."""
-    return [CompiledSignal(s) for s in rules.rules], _any(rules.error_notice_atm), _any(rules.unrecognised)
+class AtmCues:
+    """The words that send an error notice to payments: at a cash machine, for a withdrawal the customer made."""
+
+    def __init__(self, rules: SignalRules) -> None:
+        self._atm, self._unrecognised = _any(rules.error_notice_atm), _any(rules.unrecognised)
+
+    def paid_out_short(self, text: str) -> bool:
+        """Whether ``text`` places an error notice at a cash machine, for a withdrawal the customer made."""
+        return self._atm.search(text) is not None and not self.denied(text)
+
+    def denied(self, text: str) -> bool:
+        """Whether the customer says they did not make the transaction (or could not have: asleep, elsewhere)."""
+        return self._unrecognised.search(text) is not None
 
 
-def route(
-    kind: str,
-    text: str,
-    classification: Classification | None,
-    *,
-    atm: re.Pattern[str],
-    unrecognised: re.Pattern[str],
-) -> str:
+def compile_signals(rules: SignalRules) -> tuple[list[CompiledSignal], AtmCues]:
+    """The signals and the cash-machine cues, compiled."""
+    return [CompiledSignal(s) for s in rules.rules], AtmCues(rules)
+
+
+def route(kind: str, text: str, atm: AtmCues) -> str:
     """The category a contact of ``kind`` is handed to. An error notice about an ATM that paid out short goes to
     :data:`ATM_CASH_CATEGORY` (payments), unless the customer says they did not make the withdrawal at all."""
     if kind != "error_notice":
         return KIND_CATEGORY[kind]
-    del classification  # the classifier's ATM guess alone is not enough: "money missing" is not at a cash machine
-    at_atm = atm.search(text) is not None
-    return ATM_CASH_CATEGORY if at_atm and not unrecognised.search(text) else KIND_CATEGORY[kind]
+    return ATM_CASH_CATEGORY if atm.paid_out_short(text) else KIND_CATEGORY[kind]

@@ -5,14 +5,15 @@ the set or the question it is scored on):
 
 - ``evals/data/risk/paraphrases.jsonl``: paraphrase families of each protected kind and hard ordinary negatives,
   written for this purpose by someone who never saw the rules or the test sets (group: the family);
-- the committed adversarial sets ``evals/data/adversarial_{dev,test,holdout2..7}.jsonl``: their protected kinds, and
+- the committed adversarial sets ``evals/data/adversarial_{dev,test,holdout2..10}.jsonl``: their protected kinds, and
   their requests for a person and out-of-scope chatter as ordinary; items with instructions are left out, since the
   risk layer never routes those (group: the set);
 - Banking77 *train* (never test): ordinary questions, except the intents that are themselves protected contacts
   (a payment, withdrawal or direct debit the customer does not recognise, a compromised card, an ATM that paid out
   the wrong amount), which count for their kind (group: a fixed random bucket).
 
-The blind measurement sets (``adversarial_holdout8.jsonl`` and later) are never read here.
+Holdouts 8-10 joined the corpus after their first (blind) runs were recorded; the blind measurement set written
+after them (``adversarial_holdout11.jsonl``) is never read here.
 """
 
 from __future__ import annotations
@@ -29,13 +30,27 @@ __all__ = ["ADVERSARIAL_SETS", "BANKING77_KINDS", "Corpus", "Row", "load_corpus"
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAPHRASES = ROOT / "evals" / "data" / "risk" / "paraphrases.jsonl"
-ADVERSARIAL_SETS = ("dev", "test", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+ADVERSARIAL_SETS = (
+    "dev",
+    "test",
+    "holdout2",
+    "holdout3",
+    "holdout4",
+    "holdout5",
+    "holdout6",
+    "holdout7",
+    "holdout8",
+    "holdout9",
+    "holdout10",
+)
 _ADVERSARIAL_KINDS = {
     "legal": "legal",
     "regulatory": "regulatory",
     "fraud": "fraud",
     "aml": "aml",
     "privacy": "privacy",
+    "error_notice": "error_notice",
+    "identity_change": "identity_change",
     "human": ORDINARY,
     "out_of_scope": ORDINARY,
 }

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from automations.risk import DEFAULT_RISK, ORDINARY, RISK_KINDS, RiskHead, fired_kinds
+from automations.risk import DEFAULT_LEAN_FLOOR, DEFAULT_RISK, ORDINARY, RISK_KINDS, RiskHead, fired_kinds
 from bot.settings import Settings
 from evals.banking77 import default_data_dir
 from evals.report import write_reports
@@ -78,6 +78,7 @@ def choose_thresholds(
     *,
     recall: float,
     budget: float,
+    lean_floor: float = DEFAULT_LEAN_FLOOR,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Each kind's threshold (see the module docstring) and the out-of-fold figures at it."""
     src = np.array(sources)
@@ -105,6 +106,14 @@ def choose_thresholds(
             "recall_banking77_intents": _share(fired, (y == j) & ~written),
             "ordinary_false_positive_rate": round(float(fired[ordinary].mean()), 5),
         }
+    best = np.argmax(probs, axis=1)
+    leans = (best > 0) & (probs[np.arange(len(y)), best] >= lean_floor)
+    figures["lean"] = {
+        "floor": lean_floor,
+        "ordinary_leaning_protected": round(float(leans[ordinary].mean()), 5),
+        "protected_leaning_right_kind": _share(leans & (best == y), (y > 0) & written),
+        "protected_leaning_other_kind": _share(leans & (best != y), (y > 0) & written),
+    }
     figures["any_kind"] = {
         "ordinary_false_positive_rate": round(float(fired_any[ordinary].mean()), 5),
         "ordinary_questions": int(ordinary.sum()),
@@ -117,16 +126,21 @@ def _share(mask: npt.NDArray[np.bool_], among: npt.NDArray[np.bool_]) -> float |
     return round(float(mask[among].mean()), 4) if among.any() else None
 
 
-def _head(model: Any, thresholds: dict[str, float], info: dict[str, Any]) -> RiskHead:
+def _head(model: Any, thresholds: dict[str, float], info: dict[str, Any], lean_floor: float) -> RiskHead:
     layers = tuple(
         (np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32))
         for w, b in zip(model.coefs_, model.intercepts_, strict=True)
     )
-    return RiskHead(labels=LABELS, layers=layers, thresholds=thresholds, info=info)
+    return RiskHead(labels=LABELS, layers=layers, thresholds=thresholds, info=info, lean_floor=lean_floor)
 
 
 async def train_risk(
-    corpus: Corpus, embedder: MiniLMEmbedder, *, recall: float = 0.97, budget: float = 0.001
+    corpus: Corpus,
+    embedder: MiniLMEmbedder,
+    *,
+    recall: float = 0.97,
+    budget: float = 0.001,
+    lean_floor: float = DEFAULT_LEAN_FLOOR,
 ) -> tuple[RiskHead, dict[str, Any]]:
     """Embed ``corpus``, choose the thresholds on out-of-fold probabilities, fit the shipped head on everything."""
     vectors, _ = await stored_embeddings(embedder, corpus.texts)
@@ -134,7 +148,7 @@ async def train_risk(
     groups = [r.group for r in corpus.rows]
     sources = [r.source for r in corpus.rows]
     probs = out_of_fold(vectors, y, groups)
-    thresholds, figures = choose_thresholds(probs, y, sources, recall=recall, budget=budget)
+    thresholds, figures = choose_thresholds(probs, y, sources, recall=recall, budget=budget, lean_floor=lean_floor)
     with_rules = combined_figures(corpus, fired_kinds(probs[:, 1:], RISK_KINDS, thresholds))
     counts: dict[str, dict[str, int]] = {}
     for row in corpus.rows:
@@ -150,7 +164,7 @@ async def train_risk(
         "out_of_fold_with_rules": with_rules,
         "corpus": counts,
     }
-    return _head(fit_head(vectors, y), thresholds, info), info
+    return _head(fit_head(vectors, y), thresholds, info, lean_floor), info
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=DEFAULT_RISK, help="where the head goes (default: packaged)")
     parser.add_argument("--recall", type=float, default=0.97, help="recall target per kind (default 0.97)")
     parser.add_argument("--budget", type=float, default=0.001, help="ordinary questions one kind may flag (0.001)")
+    parser.add_argument("--lean-floor", type=float, default=DEFAULT_LEAN_FLOOR, help="leaning floor (default 0.5)")
     parser.add_argument("--report", type=Path, default=Path("evals/reports"), help="report folder")
     parser.add_argument(
         "--without-fp-sample", action="store_true",
@@ -175,7 +190,9 @@ def main(argv: list[str] | None = None) -> None:
         drawn = set(sample_questions(data))
         corpus = Corpus(tuple(r for r in corpus.rows if r.text not in drawn))
     embedder = MiniLMEmbedder(backend=settings.embedding_backend, cache_size=len(corpus.rows) + 1024)
-    head, info = asyncio.run(train_risk(corpus, embedder, recall=args.recall, budget=args.budget))
+    head, info = asyncio.run(
+        train_risk(corpus, embedder, recall=args.recall, budget=args.budget, lean_floor=args.lean_floor)
+    )
     head.save(args.output)
     command = " ".join([".venv/bin/python -m evals.risk_training", *map(shlex.quote, sys.argv[1:])])
     output = os.path.relpath(args.output) if args.output.is_absolute() else str(args.output)

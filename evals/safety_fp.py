@@ -8,6 +8,11 @@ to a person or newly answers with the out-of-scope reply, as a share of the samp
     .venv/bin/python -m evals.safety_fp --out /tmp/fp-after.json     # on the new rules
     .venv/bin/python -m evals.safety_fp --diff /tmp/fp-before.json /tmp/fp-after.json
 
+Each ``--out`` run also gives the absolute figure: the share of the sample the safety layer hands to a person although
+its Banking77 intent is an ordinary question, leaving out the intents that are themselves protected contacts (a
+payment, withdrawal or direct debit not recognised, an ATM that paid out the wrong amount, a compromised card: the
+risk corpus's ``BANKING77_KINDS``; and a transaction charged twice, an error notice by the issue's definition).
+
 Each run records hashes of the pipeline and the safety layer; a diff lists which of them changed between the runs
 (anything beyond the safety files means the figure measures more than the safety change).
 
@@ -39,8 +44,12 @@ from automations.safety import SafetyGate, load_safety_rules
 from bot.composition import build_core
 from bot.settings import Settings
 from evals.banking77 import default_data_dir
+from evals.risk_corpus import BANKING77_KINDS
 
-__all__ = ["SAMPLE", "SEED", "diff_runs", "language_flags", "run_sample", "sample_questions"]
+__all__ = [
+    "PROTECTED_INTENTS", "SAMPLE", "SEED", "diff_runs", "language_flags", "run_sample", "safety_handoffs",
+    "sample_questions",
+]  # fmt: skip
 
 SAMPLE = 3000
 SEED = 20261122
@@ -52,6 +61,32 @@ WATCHED = (
     "automations/language.py", "automations/data/safety.yaml", "automations/safety_rules.py", "automations/signals.py",
     "automations/risk.py", "automations/data/risk/risk.json", "automations/data/taxonomy.yaml",
 )  # fmt: skip
+
+
+PROTECTED_INTENTS = frozenset({*BANKING77_KINDS, "transaction_charged_twice"})
+"""Banking77 intents that are protected contacts (error notices, fraud): a safety hand-off of one is no false alarm."""
+
+
+def safety_handoffs(texts: list[str], rows: list[dict[str, str]], intents: dict[str, str]) -> dict[str, Any]:
+    """Safety-layer hand-offs of the sample, split by the question's Banking77 intent (``intents``: text -> intent):
+    the ordinary ones are the false alarms."""
+    ordinary: Counter[str] = Counter()
+    protected = 0
+    for text, row in zip(texts, rows, strict=True):
+        if row["reason"].startswith("safety:"):
+            intent = intents.get(text, "")
+            if intent in PROTECTED_INTENTS:
+                protected += 1
+            else:
+                ordinary[intent] += 1
+    total = sum(ordinary.values())
+    return {"protected_intents": protected, "ordinary_intents": total, "ordinary_share": round(total / len(texts), 5),
+            "ordinary_by_intent": dict(ordinary.most_common())}  # fmt: skip
+
+
+def _intents(data_dir: Path) -> dict[str, str]:
+    with (data_dir / "train.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["text"]: row["category"] for row in csv.DictReader(handle)}
 
 
 def sample_questions(data_dir: Path, n: int = SAMPLE, seed: int = SEED) -> list[str]:
@@ -158,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         before, after = (json.loads(p.read_text(encoding="utf-8")) for p in args.diff)
         print(json.dumps(diff_runs(before, after), indent=2))
         return
-    texts = sample_questions(args.data or default_data_dir(), args.sample, args.seed)
+    data = args.data or default_data_dir()
+    texts = sample_questions(data, args.sample, args.seed)
     if args.languages:
         print(json.dumps(language_flags(Settings(), texts), indent=2))
         return
@@ -166,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     outcomes = Counter(_outcome(r) for r in rows)
     result = {"command": _command(), "sample": len(texts), "seed": args.seed, "hashes": _hashes()}
     result["outcomes"] = dict(outcomes)
+    result["safety_handoffs"] = safety_handoffs(texts, rows, _intents(data))
     args.out.write_text(json.dumps({**result, "texts": texts, "decisions": rows}) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
 

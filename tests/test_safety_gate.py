@@ -35,7 +35,7 @@ async def test_a_request_buried_in_a_later_sentence_is_caught() -> None:
         "my account for": ("aml_compliance", 0.9),
     }
     w = make_pipeline(rules=rules)
-    text = "What is the most I can top up in a day? Also a new friend wants to use my account for his business."
+    text = "What is the most I can top up in a day? Also can I use my account for my own small business?"
     decision = await w.pipeline.handle(Contact("s1", text))
     assert decision.action is Action.HANDOFF
     assert decision.tier == "compliance"
@@ -45,7 +45,7 @@ async def test_a_request_buried_in_a_later_sentence_is_caught() -> None:
 async def test_a_weak_sentence_signal_does_not_route() -> None:
     rules = {"top up": ("top_up_limits", 0.95), "my account for": ("aml_compliance", 0.5)}
     w = make_pipeline(rules=rules)
-    text = "What is the most I can top up in a day? Also a new friend wants to use my account for his business."
+    text = "What is the most I can top up in a day? Also can I use my account for my own small business?"
     decision = await w.pipeline.handle(Contact("s2", text))
     assert decision.tier != "compliance"
 

@@ -57,9 +57,14 @@ class EmbeddingClassifier:
         probs = self.head.probabilities(vectors, texts)
         order = np.argsort(-probs, axis=1)[:, : self._top]
         risk = self.risk
-        found = risk.fired(vectors) if risk is not None and risk.dimension == vectors.shape[1] else [()] * len(texts)
+        usable = risk is not None and risk.dimension == vectors.shape[1]
+        found = risk.scored(vectors) if risk is not None and usable else [((), None)] * len(texts)
         results = []
-        for row, idx, risks in zip(probs, order, found, strict=True):
+        for row, idx, (risks, leaning) in zip(probs, order, found, strict=True):
             ranked = tuple((self.head.labels[i], float(row[i])) for i in idx)
-            results.append(Classification(category=ranked[0][0], confidence=ranked[0][1], ranked=ranked, risk=risks))
+            results.append(
+                Classification(
+                    category=ranked[0][0], confidence=ranked[0][1], ranked=ranked, risk=risks, leaning=leaning
+                )
+            )
         return results
