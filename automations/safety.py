@@ -233,6 +233,10 @@ class SafetyGate:
             return learned
         if human is not None:
             return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
+        if classification is not None and classification.category in self.rules.lean_to_person:
+            leaned = self.lean(text, classification, injection=injection)  # a lost card that leans to fraud
+            if leaned is not None:
+                return leaned
         for sentence in sentences:
             if sentence.category in SENSITIVE_CATEGORIES and sentence.confidence >= self.rules.sentence_min_probability:
                 label = sentence.category

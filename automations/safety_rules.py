@@ -66,6 +66,9 @@ class SafetyRules(BaseModel):
     third_party: ThirdParty = Field(default_factory=ThirdParty)
     language: LanguageRules = Field(default_factory=LanguageRules)
     signals: SignalRules = Field(default_factory=SignalRules)
+    lean_to_person: list[str] = Field(default_factory=list)
+    """Answerable categories next to a protected kind (a lost card, a lost phone): when the risk layer leans to a
+    protected kind on such a message, a person gets it rather than the article."""
 
 
 def _check(rules: SafetyRules) -> Iterator[Issue]:

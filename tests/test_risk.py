@@ -197,3 +197,14 @@ def test_the_head_leans_to_the_most_probable_protected_kind_at_its_floor() -> No
     assert ordinary is None and legal is not None and legal[0] == "legal" and fired[0][0] == "legal"
     assert weak is not None and weak[0] == "fraud" and weak[1] < 0.9  # leans, although fraud does not fire
     assert [lean for _, lean in head_floor.scored(x)][:2] == [None, None]
+
+
+def test_a_lost_card_question_that_leans_to_fraud_goes_to_a_person() -> None:
+    def read(category: str, leaning: tuple[str, float] | None) -> Classification:
+        return Classification(category, 0.97, ((category, 0.97),), (), leaning)
+
+    text = "lost it on the bus yesterday, weird stuff going on since"
+    assert SAFETY.check(text, read("lost_or_stolen_card", ("fraud", 0.55))).category == "suspected_fraud"
+    assert SAFETY.check(text, read("lost_or_stolen_card", None)).category is None
+    assert SAFETY.check(text, read("card_arrival", ("fraud", 0.55))).category is None  # not next to fraud: answered
+    assert SAFETY.check(text, read("lost_or_stolen_card", ("fraud", 0.55)), injection=True).category is None

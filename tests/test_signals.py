@@ -222,3 +222,25 @@ def test_rules_added_with_the_later_holdouts(text: str, category: str) -> None:
 )
 def test_ordinary_questions_near_the_later_rules_are_left_alone(text: str) -> None:
     assert verdict(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("card nicked at the gym, charges on it from a shop in Leeds", "suspected_fraud"),
+        ("lost my purse on the train, card in it, 90 quid spent already", "suspected_fraud"),
+        ("Wallet stolen on Friday and I've just noticed a £75 charge", "suspected_fraud"),
+        ("My partner and I see a transfer of 500 from our joint account and neither of us sent it", "suspected_fraud"),
+        ("My deposit for a car went through but the seller has vanished", "suspected_fraud"),
+        ("An email that looked like it came from our supplier changed their bank details", "suspected_fraud"),
+        ("Can I have a recording of my call with your team on Monday?", "data_privacy_request"),
+        ("I complained to the state attorney general about you", "regulatory_complaint"),
+        ("My payout went through on Monday but the money never landed in my account", "suspected_fraud"),
+    ],
+)
+def test_rules_added_after_holdout12(text: str, category: str) -> None:
+    assert verdict(text) == category
+
+
+def test_finding_a_lost_card_again_is_not_fraud() -> None:
+    assert verdict("I lost my card yesterday but I've just found it again, can I unfreeze it?") is None
