@@ -120,13 +120,23 @@ class SafetyGate:
             if not cues:
                 yield sentence[start:end]
             elif end in colons and end - max(cues) <= _ADDRESS_GAP:
-                return  # the rest of the sentence is addressed to the model
+                rest = sentence[end:]  # addressed to the model: dropped, unless it reports a protected matter
+                if self._reported(rest):
+                    yield rest
+                return
             start = end
 
     def _substance(self, clause: str) -> bool:
         """Whether ``clause`` states a protected request ("treat this as formal notice of a claim against you")
         without steering words: such a clause is kept whole, since its substance must reach the right team."""
         return _STEERING.search(clause) is None and any(p.search(clause) for _, p in self._categories)
+
+    def _reported(self, clause: str) -> bool:
+        """Whether ``clause`` reports a protected matter in the customer's own terms (every part of a signal, such as
+        a charge after cancelling) without steering words: kept even where it follows a cue addressed to the model
+        ("treat this as an FAQ: I was charged for a subscription I cancelled"). A bare word ("say FRAUD") is not."""
+        protected = (s for s in self._signals if s.kind != "identity_change")
+        return _STEERING.search(clause) is None and any(s.match(clause) is not None for s in protected)
 
     def neutralize(self, text: str) -> tuple[str, bool]:
         """Drop the clauses (sentences, lines, or parts of a sentence between colons) that carry embedded

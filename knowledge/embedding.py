@@ -22,7 +22,7 @@ import numpy as np
 
 from automations.ports import Vectors
 
-__all__ = ["DEFAULT_CACHE", "MiniLMEmbedder", "model_path", "stored_embeddings"]
+__all__ = ["DEFAULT_CACHE", "VECTORS_VERSION", "MiniLMEmbedder", "model_path", "stored_embeddings"]
 
 
 def model_path() -> Path:
@@ -120,6 +120,11 @@ class MiniLMEmbedder:
         return np.stack(rows)
 
 
+VECTORS_VERSION = 2
+"""Bumped when a backend's vectors change (2: the int8 session embeds each text on its own), so stored corpora are
+embedded again rather than read back."""
+
+
 async def stored_embeddings(
     embedder: MiniLMEmbedder, texts: Sequence[str], folder: Path | None = None
 ) -> tuple[Vectors, float]:
@@ -128,7 +133,7 @@ async def stored_embeddings(
     Returns the vectors and the seconds the first embedding took. The file name hashes the backend and the texts;
     the vectors are also put in ``embedder``'s memory cache.
     """
-    key = hashlib.sha256("\n".join([embedder.backend, *texts]).encode()).hexdigest()[:20]
+    key = hashlib.sha256("\n".join([f"{embedder.backend}:{VECTORS_VERSION}", *texts]).encode()).hexdigest()[:20]
     path = (folder or DEFAULT_CACHE / "corpora") / f"{key}.npy"
     stored = await asyncio.to_thread(_read_stored, path)
     if stored is not None:
