@@ -135,6 +135,8 @@ def test_national_ids(text: str, expected: str, kind: str) -> None:
         ("driving licence MORGA 753116 SM9IJ ok", "driving licence [NATIONAL_ID] ok"),
         ("DL# D1234567", "DL# [NATIONAL_ID]"),
         ("driving license no. S530-4127-9870", "driving license no. [NATIONAL_ID]"),
+        ("my licence is SMITH901010JJ9AA", "my licence is [NATIONAL_ID]"),
+        ("Licence: B1234567, expires soon", "Licence: [NATIONAL_ID], expires soon"),
         ("passport no. 123456789", "passport no. [NATIONAL_ID]"),
         ("passport number: GB1234567", "passport number: [NATIONAL_ID]"),
         ("X12345678 is my passport number", "[NATIONAL_ID] is my passport number"),

@@ -58,7 +58,8 @@ _KEYWORDS: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...] = (
     (re.compile(r"\b(?:card|visa|master\s?card|amex|maestro)\b", re.I), ("card",), True),
 )
 _DOC_KEYWORDS = re.compile(
-    r"(?i:\bpassport(?:\s*(?:no|number|num|#))?|\bdriv(?:er'?s?|ing)[\s-]*licen[cs]e|\blicen[cs]e\s*(?:no|number|num|#)"
+    r"(?i:\bpassport(?:\s*(?:no|number|num|#))?|\bdriv(?:er'?s?|ing)[\s-]*licen[cs]e|\blicen[cs]e\s*(?:no|number|num|#|is\b|:)"
+    r"|\b(?:my|your|his|her|their)\s+licen[cs]e\b"
     r"|\bdriver\s*id)|\bDL\b|\bD/L\b"
 )
 _DOC_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
