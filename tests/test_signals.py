@@ -230,6 +230,7 @@ def test_ordinary_questions_near_the_later_rules_are_left_alone(text: str) -> No
         ("card nicked at the gym, charges on it from a shop in Leeds", "suspected_fraud"),
         ("lost my purse on the train, card in it, 90 quid spent already", "suspected_fraud"),
         ("wallet stolen at the station and someone already took out cash with my card", "suspected_fraud"),
+        ("my card was stolen from my bag and used at two petrol stations", "suspected_fraud"),
         ("Wallet stolen on Friday and I've just noticed a £75 charge", "suspected_fraud"),
         ("My partner and I see a transfer of 500 from our joint account and neither of us sent it", "suspected_fraud"),
         ("My deposit for a car went through but the seller has vanished", "suspected_fraud"),
