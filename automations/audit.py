@@ -6,6 +6,7 @@ Rows are only ever appended; nothing here updates or deletes one. The SQL implem
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -36,6 +37,10 @@ class AuditTrail(Protocol):
         """Append one event (never updates or removes an earlier one)."""
         ...
 
+    async def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` in their order, in one transaction (all or none)."""
+        ...
+
     async def events(
         self, *, subject: str | None = None, kind_prefix: str = "", since: datetime | None = None
     ) -> list[AuditEvent]:
@@ -53,6 +58,10 @@ class MemoryAuditTrail:
     async def append(self, event: AuditEvent) -> None:
         """Append one event."""
         self.rows.append(event)
+
+    async def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """Append several events in order."""
+        self.rows.extend(events)
 
     async def events(
         self, *, subject: str | None = None, kind_prefix: str = "", since: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ __all__ = [
     "AgentEvent", "AgentEventKind", "ConversationFlow", "ConversationState", "Conversations", "CustomerMessages",
     "same_moment",
 ]  # fmt: skip
+
+log = logging.getLogger("autopilot.conversations")
 
 
 class AgentEventKind(StrEnum):
@@ -170,8 +173,7 @@ class ConversationFlow:
             if delivery.human_present and not already:
                 await self.conversations.human_took_over(delivery.conversation, at=delivery.at or self.clock.now())
             silenced.append(already or delivery.human_present)
-        known = [(c.id, await self.store.get_decision(c.id)) for d in deliveries for c in d.contacts]
-        decisions = {contact_id: decision for contact_id, decision in known if decision is not None}
+        decisions = await self.store.get_decisions([c.id for d in deliveries for c in d.contacts])
         fresh = list({c.id: c for d in deliveries for c in d.contacts if c.id not in decisions}.values())
         if fresh and self.decide_many is not None:
             decisions.update((d.contact_id, d) for d in await self.decide_many(fresh))
@@ -183,17 +185,32 @@ class ConversationFlow:
         await self.outbox.enqueue([action for plan in plans for action in plan])
         latest = [(d.conversation, d.contacts[-1].id) for d in deliveries if d.contacts]
         await self.conversations.set_last_contacts(latest, at=self.clock.now())
-        results: list[str | Exception] = []
-        for delivery, quiet in zip(deliveries, silenced, strict=True):
+        return await self._capture_batch(deliveries, silenced, decisions)
+
+    async def _capture_batch(
+        self, deliveries: Sequence[CustomerMessages], silenced: Sequence[bool], decisions: dict[str, Decision]
+    ) -> list[str | Exception]:
+        """Capture every delivery's turns (in one write when the records take batches) and say what each became."""
+        results: list[str | Exception] = [
+            ("silenced" if quiet else str(decisions[d.contacts[-1].id].action)) if d.contacts else "empty"
+            for d, quiet in zip(deliveries, silenced, strict=True)
+        ]
+        if self.transcripts is not None:
+            turns = [turn for d, quiet in zip(deliveries, silenced, strict=True) for c in d.contacts
+                     for turn in self._customer_turns(d.conversation, c, decisions[c.id], silenced=quiet)]  # fmt: skip
             try:
-                result = "empty"
+                await self.transcripts.add_turns(turns)
+                return results
+            except Exception:  # settle one delivery at a time, so that a failure fails only its own delivery
+                log.warning("capturing %d turns at once failed; capturing them one by one", len(turns), exc_info=True)
+        for n, (delivery, quiet) in enumerate(zip(deliveries, silenced, strict=True)):
+            try:
                 for contact in delivery.contacts:
-                    decision = decisions[contact.id]
-                    await self._capture_customer(delivery.conversation, contact, decision, silenced=quiet)
-                    result = "silenced" if quiet else str(decision.action)
-                results.append(result)
+                    for turn in self._customer_turns(delivery.conversation, contact, decisions[contact.id],
+                                                     silenced=quiet):  # fmt: skip
+                        await self._capture(turn)
             except Exception as exc:
-                results.append(exc)
+                results[n] = exc
         return results
 
     async def last_decision(self, conversation: str) -> Decision | None:
@@ -271,19 +288,18 @@ class ConversationFlow:
         if self.transcripts is not None:
             await self.transcripts.add_turn(turn)
 
-    async def _capture_customer(
-        self, conversation: str, contact: Contact, decision: Decision, *, silenced: bool
-    ) -> None:
+    @staticmethod
+    def _customer_turns(
+        conversation: str, contact: Contact, decision: Decision, *, silenced: bool
+    ) -> list[CapturedTurn]:
         """The customer's (redacted) message, and the bot's answer when it was sent."""
-        if self.transcripts is None:
-            return
         at = contact.received_at or decision.decided_at
-        await self._capture(CapturedTurn(contact.id, conversation, "customer", at, decision.text,
-                                         contact_id=contact.id, customer_id=contact.customer_id))  # fmt: skip
+        turns = [CapturedTurn(contact.id, conversation, "customer", at, decision.text, contact_id=contact.id,
+                              customer_id=contact.customer_id)]  # fmt: skip
         if not silenced and decision.action is Action.ANSWER and decision.reply:
-            bot = CapturedTurn(f"{contact.id}:bot", conversation, "bot", decision.decided_at, decision.reply,
-                               contact_id=contact.id, customer_id=contact.customer_id)  # fmt: skip
-            await self._capture(bot)
+            turns.append(CapturedTurn(f"{contact.id}:bot", conversation, "bot", decision.decided_at, decision.reply,
+                                      contact_id=contact.id, customer_id=contact.customer_id))  # fmt: skip
+        return turns
 
     async def event_once(self, event: AgentEvent) -> None:
         """Record a human action unless the same one (kind and time) is already there."""

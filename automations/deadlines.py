@@ -12,7 +12,7 @@ privacy export or erasure, with the reason).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -179,6 +179,10 @@ class RegulatoryClocks(Protocol):
         clocks it already has are left alone. Returns those started by this call."""
         ...
 
+    async def start_many(self, decisions: Sequence[tuple[Decision, datetime | None]]) -> list[RegulatoryClock]:
+        """:meth:`start` for each ``(decision, received_at)``, in one transaction (and one audit append)."""
+        ...
+
     async def open(self, now: datetime) -> list[RegulatoryClock]:
         """Running clocks (``open`` or ``breached``) started by ``now``, due first."""
         ...
@@ -235,6 +239,10 @@ class MemoryRegulatoryClocks:
         for clock in started:
             await self._log("started", clock, decision.decided_at, detail=clock.basis)
         return started
+
+    async def start_many(self, decisions: Sequence[tuple[Decision, datetime | None]]) -> list[RegulatoryClock]:
+        """Start each decision's missing clocks."""
+        return [clock for decision, at in decisions for clock in await self.start(decision, received_at=at)]
 
     async def open(self, now: datetime) -> list[RegulatoryClock]:
         """Running clocks started by ``now``, due first."""

@@ -15,12 +15,12 @@ checked there by a :class:`Reconciler` sender, and recorded as sent without send
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from automations.backpressure import OutboxBacklog
 from automations.effects import OutboxKeys
 from automations.groupcommit import SentMarks
 from automations.ports import Clock
@@ -96,16 +96,31 @@ class InboxProcessor(PollLoop):
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 16,
+        processed: Callable[[], None] | None = None,
+        backlog: OutboxBacklog | None = None,
     ) -> None:
+        """``processed`` is called after each round that processed items (the service wakes its outbox dispatcher,
+        so that the effects just queued go out without waiting for its poll). With ``backlog`` (shared with this
+        process's :class:`OutboxDispatcher`), no batch is claimed while the dispatcher is behind (see
+        :mod:`automations.backpressure`)."""
         super().__init__()
         self._inbox, self._handlers, self._clock = inbox, handlers, clock
         self._backoff = backoff or Backoff(max_s=60.0, max_attempts=10)
-        self._lease, self._batch = lease, batch
+        self._lease, self._batch, self._processed, self._backlog = lease, batch, processed, backlog
 
     async def run_once(self) -> int:
         """Claim and process one batch; returns how many items were claimed. A :class:`BatchHandler` gets all of its
         source's items at once; others get one item at a time. Once :meth:`stop` is called, the items of the batch
         not yet started are released at once (not left to their lease)."""
+        if self._backlog is None:
+            return await self._round()
+        await self._backlog.wait(self._stop)  # this process's replies first
+        if self.stopping:
+            return 0
+        with self._backlog.deciding():
+            return await self._round()
+
+    async def _round(self) -> int:
         items = await self._inbox.claim(now=self._clock.now(), lease=self._lease, limit=self._batch)
         by_source: dict[str, list[InboxItem]] = {}
         for item in items:
@@ -125,6 +140,8 @@ class InboxProcessor(PollLoop):
                 await self._process_many(handler, unit)
             else:
                 await self._process(unit[0])
+        if items and self._processed is not None:
+            self._processed()
         return len(items)
 
     async def _process_many(self, handler: BatchHandler, items: list[InboxItem]) -> None:
@@ -170,13 +187,16 @@ class OutboxDispatcher(PollLoop):
         lease: timedelta = timedelta(seconds=60),
         batch: int = 64,
         concurrency: int = 16,
+        backlog: OutboxBacklog | None = None,
     ) -> None:
         """At most ``concurrency`` actions per target are in flight (actions about one contact go one after the
-        other); :meth:`run` claims for each target in its own loop, so a slow target never holds another back."""
+        other); :meth:`run` claims for each target in its own loop, so a slow target never holds another back.
+        ``backlog`` is told what is claimed and settled (this process's inbox loops wait on it)."""
         super().__init__()
         self._outbox, self._senders, self._clock = outbox, senders, clock
         self._backoff = backoff or Backoff()
         self._lease, self._batch, self._concurrency = lease, batch, max(1, concurrency)
+        self._backlog = backlog or OutboxBacklog()  # a private one (nobody waits on it) when not shared
         self._marks = SentMarks(outbox, clock)  # concurrent senders' "performed" records share a transaction
 
     @property
@@ -192,16 +212,16 @@ class OutboxDispatcher(PollLoop):
         await asyncio.gather(*(self._target_loop(target) for target in sorted(self._senders)))
 
     async def _target_loop(self, target: str) -> None:
+        empty = 0
         while not self._stop.is_set():
             try:
                 done = await self.run_once([target])
             except Exception:
                 log.exception("%s round for %s failed", type(self).__name__, target)
                 done = 0
-            if not done and not self._stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_s)
-                self._wake.clear()
+            empty = 0 if done else empty + 1
+            if empty and not self._stop.is_set():
+                await self.idle(empty)
 
     async def run_once(self, targets: Sequence[str] | None = None) -> int:
         """Claim and perform one batch (only for ``targets``, by default every target with a sender); returns how
@@ -211,10 +231,26 @@ class OutboxDispatcher(PollLoop):
         about one contact keep their planned order (:meth:`OutboxKeys.order_group`). An action is started only while
         at least half of its lease is left, and on :meth:`stop` not at all: those are released at once.
         """
-        claimed_at = self._clock.now()
-        actions = await self._outbox.claim(
-            now=claimed_at, lease=self._lease, limit=self._batch, targets=sorted(targets or self._senders)
-        )
+        claimed_at, wanted = self._clock.now(), sorted(targets or self._senders)
+        actions = await self._outbox.claim(now=claimed_at, lease=self._lease, limit=self._batch, targets=wanted)
+        self._backlog.claimed(wanted, len(actions), full=len(actions) >= self._batch)
+        unsettled = len(actions)
+
+        def settled(count: int) -> None:
+            nonlocal unsettled
+            count = min(count, unsettled)  # a failed round's other groups may finish after it was written off
+            unsettled -= count
+            self._backlog.settled(count)
+
+        try:
+            await self._perform_all(actions, claimed_at, settled)
+        finally:
+            settled(unsettled)  # whatever a failing round left in hand (its lease brings it back)
+        return len(actions)
+
+    async def _perform_all(
+        self, actions: list[OutboxAction], claimed_at: datetime, settled: Callable[[int], None]
+    ) -> None:
         start_by = claimed_at + self._lease / 2
         groups: dict[str, list[OutboxAction]] = {}
         for action in actions:
@@ -226,11 +262,12 @@ class OutboxDispatcher(PollLoop):
                 for n, action in enumerate(group):
                     if self.stopping or self._clock.now() > start_by:
                         await self._outbox.release([a.key for a in group[n:]], now=self._clock.now())
+                        settled(len(group) - n)
                         return
                     await self._perform(action)
+                    settled(1)
 
         await asyncio.gather(*(perform(group) for group in groups.values()))
-        return len(actions)
 
     async def _perform(self, action: OutboxAction) -> None:
         sender = self._senders[action.target]

@@ -192,6 +192,10 @@ class InMemoryEventStore:
         """Recorded decision, if any."""
         return self.decisions.get(contact_id)
 
+    async def get_decisions(self, contact_ids: Sequence[str]) -> dict[str, Decision]:
+        """Recorded decisions among ``contact_ids``."""
+        return {c: self.decisions[c] for c in contact_ids if c in self.decisions}
+
     async def outcomes_for_customer(
         self, customer_id: str, *, since: datetime, states: Collection[OutcomeState]
     ) -> list[OutcomeRecord]:
@@ -202,6 +206,12 @@ class InMemoryEventStore:
             if o.customer_id == customer_id and o.decided_at >= since and o.state in states
         ]
         return sorted(rows, key=lambda o: o.decided_at)
+
+    async def outcomes_for_customers(
+        self, customer_ids: Collection[str], *, since: datetime, states: Collection[OutcomeState]
+    ) -> dict[str, list[OutcomeRecord]]:
+        """Matching outcomes per customer, oldest first."""
+        return {c: await self.outcomes_for_customer(c, since=since, states=states) for c in customer_ids}
 
     async def outcomes_due(self, *, decided_before: datetime, state: OutcomeState) -> list[OutcomeRecord]:
         """Outcomes in ``state`` decided before the cut-off."""

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from automations.followups import FollowUp
@@ -40,6 +40,17 @@ class OutcomeTracker:
             return []
         return await self._store.outcomes_for_customer(
             customer_id,
+            since=now - max(self.reopen_within, self.resolve_after),
+            states=(OutcomeState.ANSWERED, OutcomeState.RESOLVED),
+        )
+
+    async def histories(self, customer_ids: Iterable[str | None], now: datetime) -> dict[str, list[OutcomeRecord]]:
+        """:meth:`history` of several customers in one read, by customer id (contacts without one have none)."""
+        wanted = {customer for customer in customer_ids if customer}
+        if not wanted:
+            return {}
+        return await self._store.outcomes_for_customers(
+            wanted,
             since=now - max(self.reopen_within, self.resolve_after),
             states=(OutcomeState.ANSWERED, OutcomeState.RESOLVED),
         )

@@ -116,12 +116,9 @@ class Pipeline:
         prepared = [self._prepare(c) for c in contacts]
         now = self.clock.now()
         # a customer's outcome history changes a decision only when the message reads as a follow-up to an answer
-        # ("that fixed it", "still not working"): only then is it read first, while the batch is classified
-        early = {
-            i: asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
-            for i, p in enumerate(prepared)
-            if read_follow_up(p.text) is not FollowUp.NEW
-        }
+        # ("that fixed it", "still not working"): only then is it read first (one read), while the batch is classified
+        follow = {i for i, p in enumerate(prepared) if read_follow_up(p.text) is not FollowUp.NEW}
+        early = asyncio.ensure_future(self.outcomes.histories((self._customer(prepared[i]) for i in follow), now))
         # which customers have a SAR clock (every reply to them is screened for tipping off), read beside it too
         watch = asyncio.ensure_future(self._regulatory.watched([self._customer(p) for p in prepared]))
         try:
@@ -133,25 +130,27 @@ class Pipeline:
             for i, (item, classification, sentences) in enumerate(
                 zip(prepared, classifications, by_sentence, strict=True)
             ):
-                history = await early[i] if i in early else ()
+                history = (await early).get(self._customer(item) or "", []) if i in follow else ()
                 decision = await self._decide(item, classification, history, sentences)
                 decisions.append(replace(decision, latency_ms=(time.perf_counter() - item.started) * 1000))
+                await asyncio.sleep(0)  # between contacts, let the process's other work run (replies going out)
             decisions = self._regulatory.screen(decisions, prepared, await watch)
         finally:  # none left running if deciding failed
-            await asyncio.gather(*early.values(), watch, return_exceptions=True)
+            await asyncio.gather(early, watch, return_exceptions=True)
         # everyone else's history, for the outcome transitions announced after the write, is read beside the write
-        histories = [early.get(i) or asyncio.ensure_future(self.outcomes.history(self._customer(p), now))
-                     for i, p in enumerate(prepared)]  # fmt: skip
+        others = (self._customer(p) for i, p in enumerate(prepared) if i not in follow)
+        late = asyncio.ensure_future(self.outcomes.histories(others, now))
         decisions = await self._summarize(decisions)
         try:
             recorded = await self.store.record_decisions(decisions)
         finally:
-            await asyncio.gather(*histories, return_exceptions=True)
+            await asyncio.gather(late, return_exceptions=True)
+        histories = {**late.result(), **early.result()}
         done = [
-            await self._after(d, h.result())
+            await self._after(d, histories.get(self._customer(p) or "", []))
             if fresh
             else self._make.restamp(await self.store.get_decision(d.contact_id) or d, p.contact)
-            for d, fresh, h, p in zip(decisions, recorded, histories, prepared, strict=True)
+            for d, fresh, p in zip(decisions, recorded, prepared, strict=True)
         ]
         await self._regulatory.start_clocks(done, [p.contact for p in prepared])
         return done

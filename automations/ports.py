@@ -149,10 +149,21 @@ class EventStore(Protocol):
         """Return the recorded decision for a contact, if any."""
         ...
 
+    async def get_decisions(self, contact_ids: Sequence[str]) -> dict[str, Decision]:
+        """The recorded decisions among ``contact_ids``, by contact id (one read; unknown ids are left out)."""
+        ...
+
     async def outcomes_for_customer(
         self, customer_id: str, *, since: datetime, states: Collection[OutcomeState]
     ) -> list[OutcomeRecord]:
         """Outcomes of one customer's contacts decided at or after ``since`` and in one of ``states``, oldest first."""
+        ...
+
+    async def outcomes_for_customers(
+        self, customer_ids: Collection[str], *, since: datetime, states: Collection[OutcomeState]
+    ) -> dict[str, list[OutcomeRecord]]:
+        """:meth:`outcomes_for_customer` for several customers in one read: every id of ``customer_ids`` is a key
+        (an empty list when nothing matches)."""
         ...
 
     async def outcomes_due(self, *, decided_before: datetime, state: OutcomeState) -> list[OutcomeRecord]:

@@ -89,12 +89,18 @@ class Regulatory:
         contact starts what a crash may have missed); a failure is logged, never fatal to the contact."""
         if self.clocks is None:
             return
-        for decision, contact in zip(decisions, contacts, strict=True):
-            if decision.deadlines:
-                try:
-                    await self.clocks.start(decision, received_at=contact.received_at)
-                except Exception:
-                    log.exception("could not start the regulatory clocks of %s", decision.contact_id)
+        due = [(d, c.received_at) for d, c in zip(decisions, contacts, strict=True) if d.deadlines]
+        if len(due) > 1:  # together, in one transaction; should that fail, each on its own below
+            try:
+                await self.clocks.start_many(due)
+                return
+            except Exception:
+                log.warning("could not start %d decisions' regulatory clocks together; one by one", len(due))
+        for decision, received_at in due:
+            try:
+                await self.clocks.start(decision, received_at=received_at)
+            except Exception:
+                log.exception("could not start the regulatory clocks of %s", decision.contact_id)
 
 
 def with_reminder(summary: str) -> str:

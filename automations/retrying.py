@@ -82,9 +82,12 @@ async def retry_or_kill(
 
 
 class PollLoop:
-    """Shared poll loop: ``run_once`` until stopped, sleeping ``idle_s`` when there was nothing to do."""
+    """Shared poll loop: ``run_once`` until stopped, sleeping when there was nothing to do: ``idle_s`` after one empty
+    round, doubling with each further one up to ``max_idle_s`` (an idle worker polls a few times a second, not twenty),
+    unless :meth:`wake` is called."""
 
     idle_s: float = 0.05
+    max_idle_s: float = 0.4
 
     def __init__(self) -> None:
         self._stop = asyncio.Event()
@@ -107,15 +110,23 @@ class PollLoop:
         """:meth:`stop` was called."""
         return self._stop.is_set()
 
+    async def idle(self, empty: int) -> None:
+        """Wait after the ``empty``-th empty round in a row (see the class), or until :meth:`wake`; a wake that came
+        while the round ran is not lost."""
+        if not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(self.max_idle_s, self.idle_s * 2 ** min(empty - 1, 16)))
+        self._wake.clear()
+
     async def run(self) -> None:
         """Process until :meth:`stop`; a failing round is logged and retried, never fatal."""
+        empty = 0
         while not self._stop.is_set():
             try:
                 done = await self.run_once()
             except Exception:
                 log.exception("%s round failed", type(self).__name__)
                 done = 0
-            if not done and not self._stop.is_set():
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_s)
+            empty = 0 if done else empty + 1
+            if empty and not self._stop.is_set():
+                await self.idle(empty)

@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from bench.fakes.intercom_server import FakeIntercom
 from bench.webhook_bench import AUTOPILOT, REPO, TOKEN, Served, _bodies, _env, _ingest, _open_loop, _pct
@@ -62,20 +65,39 @@ def _postgres(url: str) -> int:
 
 def _service_cpu(pids: list[int], postmaster: int) -> float:
     """CPU seconds used so far by the service's processes and the PostgreSQL server (backends included)."""
-    ticks = sum(_ticks(pid) for pid in pids)
+    return sum(_cpu_split(pids[:1], pids[1:], postmaster).values())
+
+
+def _cpu_split(web: list[int], workers: list[int], postmaster: int) -> dict[str, float]:
+    """CPU seconds used so far by the web process(es), the worker processes and the PostgreSQL server (its live
+    backends and those it has reaped)."""
+    ticks = {"web": sum(_ticks(pid) for pid in web), "workers": sum(_ticks(pid) for pid in workers), "postgres": 0}
     if postmaster:
-        ticks += _ticks(postmaster, children=True)
+        ticks["postgres"] += _ticks(postmaster, children=True)
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError, IndexError, ValueError):
                 if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                    ticks += _ticks(int(stat.parent.name))
-    return ticks / os.sysconf("SC_CLK_TCK")
+                    ticks["postgres"] += _ticks(int(stat.parent.name))
+    return {part: n / os.sysconf("SC_CLK_TCK") for part, n in ticks.items()}
 
 
-def _count(url: str, sql: str) -> int:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(sql).fetchone()
+def _own_cpu() -> float:
+    """CPU seconds of this process so far: the fake Intercom, the load generator and the bench's polling."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _count(conn: psycopg.Connection[TupleRow], sql: str) -> int:
+    """One count over the bench's own connection (a connection per poll would add backend start-ups to the
+    PostgreSQL CPU measured)."""
+    row = conn.execute(sql).fetchone()
     return int(row[0]) if row else 0
+
+
+_SETTLED = (
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM inbox WHERE status = 'pending') "
+    "OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending') THEN 0 ELSE (SELECT count(*) FROM decisions) END"
+)  # the decisions recorded once every notification was processed and every action performed, else 0
 
 
 def _workers(env: dict[str, str], n: int, root: Path) -> list[subprocess.Popen[bytes]]:
@@ -106,46 +128,66 @@ def _env_for(root: Path, fake: FakeIntercom, url: str, workers: int) -> dict[str
 
 
 async def sustained(args: argparse.Namespace, root: Path, fake: FakeIntercom, workers: int) -> float:
-    """Decisions per second between 10 % and 90 % of ``--count``."""
+    """Decisions per second between 10 % and 90 % of ``--count``; and the CPU per contact from the first notification
+    until every decision's actions have been sent."""
     url = _database(args.database_url)
     home = root / f"sustained{workers}"
     home.mkdir()
     web = Served(_env_for(home, fake, url, 0), home / "web.log")
     procs = _workers(_env_for(home, fake, url, args.loops), workers, home)
+    conn: psycopg.Connection[TupleRow] = psycopg.connect(url, autocommit=True)
     try:
+        postmaster, pids = _postgres(url), [web.proc.pid, *(p.pid for p in procs)]
+        split = functools.partial(_cpu_split, pids[:1], pids[1:], postmaster)
+        first, started, own = split(), time.monotonic(), _own_cpu()
         loop_task = asyncio.create_task(_open_loop(web.url, _bodies(f"s{workers}-", args.count), args.rate, 16))
         marks: dict[int, float] = {}
         cpu: dict[int, float] = {}
-        postmaster, pids = _postgres(url), [web.proc.pid, *(p.pid for p in procs)]
         deadline = time.monotonic() + 900
         while len(marks) < 2 and time.monotonic() < deadline:
-            done = await asyncio.to_thread(_count, url, "SELECT count(*) FROM decisions")
+            done = await asyncio.to_thread(_count, conn, "SELECT count(*) FROM decisions")
             for pct in (10, 90):
                 if pct not in marks and done >= args.count * pct // 100:
                     marks[pct] = time.monotonic()
                     cpu[pct] = _service_cpu(pids, postmaster)
             await asyncio.sleep(0.1)
+        while time.monotonic() < deadline:
+            if await asyncio.to_thread(_count, conn, _SETTLED) >= args.count:
+                break
+            await asyncio.sleep(0.05)
+        last, finished, own = split(), time.monotonic(), _own_cpu() - own
         await loop_task
     finally:
+        conn.close()
         _stop(procs)
         web.stop()
     rate: float = args.count * 0.8 / (marks[90] - marks[10])
     per = (cpu[90] - cpu[10]) / (args.count * 0.8)  # CPU seconds per decision, replies sent meanwhile included
     print(f"sustained decisions, {workers} worker process(es) x {args.loops} loops: {rate:.0f}/s "
           f"({args.count} notifications offered at {args.rate:g}/s); service CPU (web, workers, PostgreSQL) "
-          f"{per * 1000:.1f} ms per decision, i.e. {2 / per:.0f}/s on 2 otherwise idle cores")  # fmt: skip
+          f"{per * 1000:.1f} ms per decision between the 10 % and 90 % marks, i.e. {2 / per:.0f}/s on 2 otherwise "
+          "idle cores")  # fmt: skip
+    used = {part: (last[part] - first[part]) / args.count for part in first}
+    total, took = sum(used.values()), finished - started
+    print(f"  first notification to every action sent: {took:.1f} s ({args.count / took:.0f}/s end to end); "
+          f"CPU per contact {total * 1000:.1f} ms (web {used['web'] * 1000:.1f}, workers {used['workers'] * 1000:.1f}, "
+          f"PostgreSQL {used['postgres'] * 1000:.1f}), i.e. {2 / total:.0f}/s on 2 otherwise idle cores; not counted: "
+          f"the fake Intercom and load generator, {own / args.count * 1000:.1f} ms")  # fmt: skip
     return rate
 
 
 async def lag(args: argparse.Namespace, root: Path, fake: FakeIntercom) -> None:
-    """Webhook posted -> reply or note at the fake Intercom, at a steady rate."""
+    """Webhook posted -> reply or note at the fake Intercom, at a steady rate; and the service's CPU per contact from
+    the first notification until the last reply."""
     url = _database(args.database_url)
     home = root / "lag"
     home.mkdir()
     web = Served(_env_for(home, fake, url, 0), home / "web.log")
     procs = _workers(_env_for(home, fake, url, args.loops), 2, home)
     try:
+        split = functools.partial(_cpu_split, [web.proc.pid], [p.pid for p in procs], _postgres(url))
         bodies = _bodies("lag-", int(args.lag_rate * args.lag_seconds))
+        before, own = split(), _own_cpu()
         result = await _open_loop(web.url, bodies, args.lag_rate, 16)
         wanted = {cid for cid, _, _ in bodies}
         first: dict[str, float] = {}
@@ -156,12 +198,17 @@ async def lag(args: argparse.Namespace, root: Path, fake: FakeIntercom) -> None:
                 if cid in wanted and call.status == 200:
                     first[cid] = min(first.get(cid, call.at), call.at)
             await asyncio.sleep(0.5)
+        after, own = split(), _own_cpu() - own
     finally:
         _stop(procs)
         web.stop()
     times = sorted(first[c] - result["started_at"][c] for c in first)
+    used = {part: (after[part] - before[part]) / len(wanted) * 1000 for part in before}
     print(f"reply lag at {args.lag_rate:g}/s for {args.lag_seconds:g} s, 2 workers: {len(times)}/{len(wanted)} "
-          f"replied; p50 {_pct(times, 50):.2f} s, p99 {_pct(times, 99):.2f} s, max {times[-1]:.2f} s")  # fmt: skip
+          f"replied; p50 {_pct(times, 50):.2f} s, p99 {_pct(times, 99):.2f} s, max {times[-1]:.2f} s; CPU per contact "
+          f"until the last reply {sum(used.values()):.1f} ms (web {used['web']:.1f}, workers {used['workers']:.1f}, "
+          f"PostgreSQL {used['postgres']:.1f}; not counted: the fake Intercom and load generator "
+          f"{own / len(wanted) * 1000:.1f})")  # fmt: skip
 
 
 async def main() -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.fakes.intercom_payloads import SECRET, signed, user_created
 from bench.fakes.net import free_port
+from evals.intercom_payloads import SECRET, signed, user_created
 
 REPO = Path(__file__).resolve().parents[1]
 AUTOPILOT = Path(sys.executable).parent / "autopilot"

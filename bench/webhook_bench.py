@@ -39,9 +39,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, admin_closed, signed, user_created  # noqa: E402
 from bench.fakes.intercom_server import FakeIntercom  # noqa: E402
 from bench.fakes.net import free_port  # noqa: E402
+from evals.intercom_payloads import BOT_ADMIN_ID, SECRET, admin_closed, signed, user_created  # noqa: E402
 
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
 TOKEN = "bench-token"

@@ -17,6 +17,7 @@ from datetime import timedelta
 from prometheus_client import CollectorRegistry, Gauge
 from starlette.routing import BaseRoute
 
+from automations.backpressure import OutboxBacklog
 from automations.conversations import ConversationFlow
 from automations.delivery import STOP_GRACE_S, Backoff, InboxProcessor, OutboxDispatcher
 from automations.effects import EffectPlanner
@@ -128,10 +129,12 @@ async def build_service(
     handlers = {source: h for part in built for source, h in part.handlers.items()}
     senders = {target: s for part in built for target, s in part.senders.items()}
     lease = timedelta(seconds=settings.lease_s)
-    processor = InboxProcessor(context.inbox, handlers, clock, lease=lease)
+    backlog = OutboxBacklog(settings.outbox_backpressure)  # this process's replies go out while its inbox is busy
     dispatcher = OutboxDispatcher(
-        context.outbox, senders, clock, backoff=backoff, lease=lease, concurrency=settings.outbox_concurrency
-    )
+        context.outbox, senders, clock, backoff=backoff, lease=lease, concurrency=settings.outbox_concurrency,
+        backlog=backlog,
+    )  # fmt: skip
+    processor = InboxProcessor(context.inbox, handlers, clock, lease=lease, processed=dispatcher.wake, backlog=backlog)
     context.wakers += [processor.wake, dispatcher.wake]
     return Service(
         context=context,

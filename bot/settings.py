@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from automations.backpressure import DEFAULT_BACKPRESSURE
 from automations.resources import data_path, packaged
 from automations.taxonomy import TIER_IDS
 
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=25, alias="OUTBOX_MAX_ATTEMPTS")
     outbox_max_backoff_s: float = Field(default=300.0, alias="OUTBOX_MAX_BACKOFF_S")
     outbox_concurrency: int = Field(default=16, ge=1, alias="OUTBOX_CONCURRENCY")
+    outbox_backpressure: int = Field(default=DEFAULT_BACKPRESSURE, ge=0, alias="OUTBOX_BACKPRESSURE")
 
     # Slack
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -24,10 +24,10 @@ from typing import Any
 import httpx
 
 from automations.redaction import redact
-from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from bot.composition import build_web
 from bot.http import create_app
 from bot.settings import Settings
+from evals.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from evals.pii_corpus import PiiItem, find_raw, read_jsonl
 
 __all__ = ["CORPUS", "false_redactions", "run_pii"]

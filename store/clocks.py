@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -98,6 +99,23 @@ class SqlRegulatoryClocks:
         for clock in started:
             await self._log("started", [clock], decision.decided_at, detail=clock.basis)
         return started
+
+    async def start_many(self, decisions: Sequence[tuple[Decision, datetime | None]]) -> list[RegulatoryClock]:
+        """Insert every missing clock of ``decisions`` in one statement (rows another process inserted first are left
+        as they are: ``ON CONFLICT DO NOTHING``), then audit those this call inserted, in one append."""
+        wanted = {(c.contact_id, c.rule): (c, d) for d, at in decisions for c in clocks_of(d, received_at=at)}
+        if not wanted:
+            return []
+        insert_ = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert_(_clocks).values([_values(c) for c, _ in wanted.values()]).on_conflict_do_nothing()
+        ).returning(_clocks.c.contact_id, _clocks.c.rule)
+        async with self._engine.begin() as conn:
+            inserted = {(row.contact_id, row.rule) for row in await conn.execute(statement)}
+        started = [(c, d) for key, (c, d) in wanted.items() if key in inserted]
+        if self.audit is not None and started:
+            await self.audit.append_many([audit_event("started", c, d.decided_at, detail=c.basis) for c, d in started])
+        return [c for c, _ in started]
 
     async def open(self, now: datetime) -> list[RegulatoryClock]:
         """Running clocks started by ``now``, due first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,21 +30,44 @@ class SqlQaRecords:
         """Use ``engine`` (already migrated)."""
         self._engine = engine
 
-    async def add_turn(self, turn: CapturedTurn) -> bool:
-        """Append unless the key is known (a concurrent duplicate loses on the unique key)."""
-        values = {
+    @staticmethod
+    def _values(turn: CapturedTurn) -> dict[str, Any]:
+        return {
             "key": turn.key, "conversation_id": turn.conversation_id, "author": turn.author, "kind": turn.kind,
             "at": turn.at, "text": turn.text, "actor_id": turn.actor_id, "actor_name": turn.actor_name,
             "contact_id": turn.contact_id, "customer_id": turn.customer_id,
         }  # fmt: skip
+
+    async def add_turn(self, turn: CapturedTurn) -> bool:
+        """Append unless the key is known (a concurrent duplicate loses on the unique key)."""
         try:
             async with self._engine.begin() as conn:
                 if await conn.scalar(select(_turns.c.id).where(_turns.c.key == turn.key)) is not None:
                     return False
-                await conn.execute(insert(_turns).values(**values))
+                await conn.execute(insert(_turns).values(**self._values(turn)))
         except IntegrityError:
             return False
         return True
+
+    async def add_turns(self, turns: Sequence[CapturedTurn]) -> list[bool]:
+        """:meth:`add_turn` for each, in one transaction (``False`` for known or repeated keys); when a concurrent
+        writer wins a race on a key, the batch settles one turn at a time."""
+        if not turns:
+            return []
+        try:
+            async with self._engine.begin() as conn:
+                keys = sorted({t.key for t in turns})
+                seen = set((await conn.scalars(select(_turns.c.key).where(_turns.c.key.in_(keys)))).all())
+                added = []
+                for turn in turns:
+                    added.append(turn.key not in seen)
+                    seen.add(turn.key)
+                fresh = [self._values(t) for t, ok in zip(turns, added, strict=True) if ok]
+                if fresh:
+                    await conn.execute(insert(_turns), fresh)
+        except IntegrityError:
+            return [await self.add_turn(t) for t in turns]
+        return added
 
     async def turns(self, conversation_id: str) -> list[CapturedTurn]:
         """Oldest first."""

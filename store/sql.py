@@ -172,30 +172,44 @@ class SqlEventStore:
 
     async def get_decision(self, contact_id: str) -> Decision | None:
         """Rebuild the recorded :class:`Decision` (without its passages, which are not stored)."""
+        return (await self.get_decisions([contact_id])).get(contact_id)
+
+    async def get_decisions(self, contact_ids: Sequence[str]) -> dict[str, Decision]:
+        """:meth:`get_decision` for several contacts in one query (unknown ids are left out)."""
+        if not contact_ids:
+            return {}
         query = (
             select(*_contacts.c, *(c for c in _decisions.c if c.name != "contact_id"))
             .join_from(_contacts, _decisions, _decisions.c.contact_id == _contacts.c.id)
-            .where(_contacts.c.id == contact_id)
+            .where(_contacts.c.id.in_(sorted(set(contact_ids))))
         )
-        rows = await self._rows(query)
-        return decision_from_row(rows[0]) if rows else None
+        return {row.id: decision_from_row(row) for row in await self._rows(query)}
 
     async def outcomes_for_customer(
         self, customer_id: str, *, since: datetime, states: Collection[OutcomeState]
     ) -> list[OutcomeRecord]:
         """Outcomes of one customer's contacts decided at or after ``since`` and in one of ``states``, oldest first."""
-        if not states:
-            return []
+        return (await self.outcomes_for_customers([customer_id], since=since, states=states))[customer_id]
+
+    async def outcomes_for_customers(
+        self, customer_ids: Collection[str], *, since: datetime, states: Collection[OutcomeState]
+    ) -> dict[str, list[OutcomeRecord]]:
+        """:meth:`outcomes_for_customer` for several customers in one query (each id a key, maybe of ``[]``)."""
+        found: dict[str, list[OutcomeRecord]] = {customer: [] for customer in customer_ids}
+        if not found or not states:
+            return found
         query = (
             select(_outcomes)
             .where(
-                _outcomes.c.customer_id == customer_id,
+                _outcomes.c.customer_id.in_(sorted(found)),
                 _outcomes.c.decided_at >= since,
                 _outcomes.c.state.in_(sorted(OutcomeState(s).value for s in states)),
             )
             .order_by(_outcomes.c.decided_at, _outcomes.c.contact_id)
         )
-        return [outcome_from_row(row) for row in await self._rows(query)]
+        for row in await self._rows(query):
+            found[row.customer_id].append(outcome_from_row(row))
+        return found
 
     async def outcomes_due(self, *, decided_before: datetime, state: OutcomeState) -> list[OutcomeRecord]:
         """Outcomes still in ``state`` whose decision was made before ``decided_before``, oldest first."""

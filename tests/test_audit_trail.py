@@ -44,6 +44,16 @@ async def test_events_at_the_same_instant_keep_the_order_they_were_appended_in(t
     assert [e.kind for e in await trail.events()] == ["clock.started", "clock.stopped", "clock.breached"]
 
 
+async def test_a_batch_is_appended_in_its_order_after_what_came_before(trail: AuditTrail) -> None:
+    await trail.append(event("clock.started", "clk-0", 1))
+    batch = [event(k, f"clk-{n}", 1) for n, k in enumerate(("clock.started", "clock.stopped", "clock.breached"), 1)]
+    batch.append(event("clock.met", "clk-4", 0))
+    await trail.append_many(batch)
+    await trail.append_many([])
+    assert [e.subject for e in await trail.events()] == ["clk-4", "clk-0", "clk-1", "clk-2", "clk-3"]
+    assert await trail.events(subject="clk-2") == [batch[1]]
+
+
 async def test_nothing_is_overwritten_an_identical_event_is_appended_again(trail: AuditTrail) -> None:
     again = event("privacy.exported", "cust-1", 0)
     await trail.append(again)

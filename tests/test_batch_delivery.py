@@ -16,10 +16,10 @@ from automations.fakes import SettableClock
 from automations.fakes_queues import InMemoryInbox, InMemoryOutbox
 from automations.models import Action, Contact, Decision
 from automations.queues import InboxItem, ItemStatus, OutboxAction
-from bench.fakes.intercom_payloads import admin_replied, signed, user_created, user_replied
 from bench.fakes.intercom_server import FakeIntercom
 from bot.intercom.actions import plan_actions
 from bot.intercom.sender import IntercomSender
+from evals.intercom_payloads import admin_replied, signed, user_created, user_replied
 from store import SqlEventStore
 from store.queues import SqlOutbox
 from tests.test_intercom_faults import NO_JITTER, T0, answered, handed_off, intercom_settings

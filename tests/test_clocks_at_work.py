@@ -23,12 +23,12 @@ from automations.reports.clocks import RegulatoryDeadlines, at_risk_first, tight
 from automations.reports.extras import ReportExtras
 from automations.reports.sla import sla_nearest_breach
 from automations.reports.values import SlaDeadline
-from bench.fakes.intercom_payloads import admin_closed, user_created
 from bot.intercom.actions import note_body
 from bot.scheduler import Ticker, job_specs
 from bot.settings import Settings
 from bot.slack.blocks import handoff_message
 from bot.slack.dashboards import clock_blocks
+from evals.intercom_payloads import admin_closed, user_created
 from store import SqlAuditTrail, SqlEventStore, SqlRegulatoryClocks, SqlReportSource
 from store.conversations import SqlConversations
 from tests.testbot import TestBot, make_testbot

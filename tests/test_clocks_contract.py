@@ -68,6 +68,22 @@ async def test_start_is_idempotent_and_audited_once(clocks: Clocks) -> None:
     assert await clocks.port.start(decision("c-0")) == []  # a plain question starts nothing
 
 
+async def test_start_many_starts_what_each_decision_lacks_in_one_go_and_audits_it_once(clocks: Clocks) -> None:
+    known = decision("c-1", deadline("privacy_request", 30))
+    await clocks.port.start(known)
+    both = decision("c-1", deadline("privacy_request", 30), deadline("sar_decision", 30, internal=True))
+    later = decision("c-2", deadline("cfpb_complaint_response", 15), customer="cust-2")
+    started = await clocks.port.start_many([(both, None), (decision("c-0"), None), (later, T0 + timedelta(days=1))])
+    assert [(c.contact_id, c.rule) for c in started] == [("c-1", "sar_decision"), ("c-2", "cfpb_complaint_response")]
+    assert await clocks.port.start_many([(both, None), (later, None)]) == []  # idempotent, like start
+    assert await clocks.port.start_many([]) == []
+    assert clocks.kinds() == [("clock.started", "c-1:privacy_request"), ("clock.started", "c-1:sar_decision"),
+                              ("clock.started", "c-2:cfpb_complaint_response")]  # fmt: skip
+    [complaint] = await clocks.port.find(contact_id="c-2")
+    assert complaint.started_at == T0 + timedelta(days=1) and complaint.customer_id == "cust-2"
+    assert complaint.deadline() == later.deadlines[0] and complaint.state is ClockState.OPEN
+
+
 async def test_open_lists_running_clocks_due_first(clocks: Clocks) -> None:
     await clocks.port.start(decision("late", deadline("privacy_request", 30)))
     await clocks.port.start(decision("soon", deadline("cfpb_complaint_response", 15)))

@@ -63,6 +63,24 @@ async def test_outcome_queries_filter_by_customer_time_and_state(events: EventSt
     assert sorted(o.contact_id for o in due) == ["c-1", "old", "other"]
 
 
+async def test_batch_reads_match_the_single_ones(events: EventStore) -> None:
+    await events.record_decisions([
+        make_decision("c-1", at=T0), make_decision("c-2", at=T0 + timedelta(hours=1)),
+        make_decision("other", at=T0, customer="cust-2"), make_handoff_decision("h-1", at=T0 + timedelta(hours=2)),
+    ])  # fmt: skip
+    found = await events.get_decisions(["h-1", "nope", "c-1", "c-1"])
+    assert set(found) == {"c-1", "h-1"}
+    assert found["c-1"] == await events.get_decision("c-1") and found["h-1"] == await events.get_decision("h-1")
+    assert await events.get_decisions([]) == {}
+    states = {OutcomeState.ANSWERED}
+    many = await events.outcomes_for_customers(["cust-1", "cust-2", "nobody"], since=T0, states=states)
+    assert set(many) == {"cust-1", "cust-2", "nobody"} and many["nobody"] == []
+    for customer in ("cust-1", "cust-2"):
+        assert many[customer] == await events.outcomes_for_customer(customer, since=T0, states=states)
+    assert [o.contact_id for o in many["cust-1"]] == ["c-1", "c-2"]
+    assert await events.outcomes_for_customers(["cust-1"], since=T0, states=()) == {"cust-1": []}
+
+
 async def test_set_outcome_moves_the_state(events: EventStore) -> None:
     await events.record_decision(make_decision("c-1"))
     await events.set_outcome("c-1", OutcomeState.RESOLVED, at=T0 + timedelta(days=1), reason="no_reopen")

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from bench.fakes.intercom_server import FakeIntercom
+from evals.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from tests.plugins.processes import free_port
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
 TOKEN = "crash-test-token"
-N = 40
+N = 120  # enough that the server cannot finish between two looks (0.2 s) at the fake
 QUESTIONS = [
     "My card still hasn't arrived, it's been over a week",
     "How do I activate my new card?",

@@ -21,7 +21,15 @@ from jsonschema import Draft202012Validator
 from automations.conversations import AgentEventKind
 from automations.models import Action, Decision, OutcomeState
 from automations.queues import ItemStatus, OutboxAction
-from bench.fakes.intercom_payloads import (
+from bot.composition import build_web
+from bot.context import Context, Parts
+from bot.http import create_app
+from bot.intercom.models import Notification, html_to_text
+from bot.intercom.signing import sign, verify
+from bot.intercom.wiring import intercom_parts
+from bot.service import Service
+from bot.settings import Settings
+from evals.intercom_payloads import (
     BOT_ADMIN_ID,
     SECRET,
     admin_assigned,
@@ -33,15 +41,7 @@ from bench.fakes.intercom_payloads import (
     user_created,
     user_replied,
 )
-from bench.fakes.intercom_payloads import conversation as conversation_item
-from bot.composition import build_web
-from bot.context import Context, Parts
-from bot.http import create_app
-from bot.intercom.models import Notification, html_to_text
-from bot.intercom.signing import sign, verify
-from bot.intercom.wiring import intercom_parts
-from bot.service import Service
-from bot.settings import Settings
+from evals.intercom_payloads import conversation as conversation_item
 from tests.conftest import SHARED
 
 URL = "/intercom/webhooks"

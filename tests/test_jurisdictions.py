@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bench.fakes.intercom_payloads import conversation
 from bot.intercom.jurisdiction import jurisdiction_of
 from bot.intercom.models import Conversation
 from bot.jurisdictions import jurisdiction, parse_jurisdiction
+from evals.intercom_payloads import conversation
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,9 @@ from automations.models import Action, Answer, Channel, Contact, Deadline, Decis
 from automations.nondisclosure import AGENTS_ONLY, REASON, REMINDER, NonDisclosure, agents_only_removed
 from automations.taxonomy import Taxonomy
 from automations.tipping import tipping_off
-from bench.fakes.intercom_payloads import user_created
 from bot.intercom.actions import plan_actions
 from bot.playground import decision_view
+from evals.intercom_payloads import user_created
 from tests.testbot import PASSAGES, TAXONOMY, TestBot, make_testbot
 
 ADVERSARIAL = (

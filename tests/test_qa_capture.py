@@ -10,8 +10,8 @@ from automations.qa import QaScorer, load_scorecard
 from automations.qa.alerts import QaAlertSink
 from automations.qa.job import QaJob
 from automations.qa.records import TurnKind
-from bench.fakes.intercom_payloads import HUMAN_ADMIN_ID, T0, admin_closed, admin_replied, rating_added, user_created
 from bot.slack.alerts import SlackAlertSink
+from evals.intercom_payloads import HUMAN_ADMIN_ID, T0, admin_closed, admin_replied, rating_added, user_created
 from tests.testbot import TestBot
 
 CARD = "4111 1111 1111 1111"

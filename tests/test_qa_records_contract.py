@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(params=["memory", "sql"])
 async def records(request: pytest.FixtureRequest, store_url: str) -> AsyncIterator[QaRecords]:
-    if request.param == "memory":
+    if request.param == "memory":  # it has no batch write: the flow then captures turn by turn
         yield MemoryQaRecords()
         return
     store = await SqlEventStore.open(store_url)
@@ -38,6 +38,16 @@ async def test_turns_are_appended_once_and_read_in_order(records: QaRecords) -> 
     got = await records.turns("conv-1")
     assert [t.key for t in got] == ["p1", "p2"]
     assert got[1] == turn("p2", "conv-1", "agent", 2, "Sorry about that.")
+
+
+async def test_a_batch_of_turns_is_appended_like_one_at_a_time(records: QaRecords) -> None:
+    """The batch write the conversation flow uses."""
+    await records.add_turn(turn("p1", "conv-1", "customer", 1, "My card is late"))
+    batch = [turn("p2", "conv-1", "bot", 2, "Here is how"), turn("p1", "conv-1", "customer", 1, "My card is late"),
+             turn("p3", "conv-1", "customer", 3, "Thanks"), turn("p2", "conv-1", "bot", 2, "Here is how")]  # fmt: skip
+    assert await records.add_turns(batch) == [True, False, True, False]
+    assert await records.add_turns([]) == []
+    assert [t.key for t in await records.turns("conv-1")] == ["p1", "p2", "p3"]
 
 
 async def test_closed_conversations_are_scored_once(records: QaRecords) -> None:

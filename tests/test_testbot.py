@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from automations.llm.summary import GIST_PREFIX
 from automations.models import Decision
-from bench.fakes.intercom_payloads import admin_replied, rating_added, user_created, user_replied
+from evals.intercom_payloads import admin_replied, rating_added, user_created, user_replied
 from tests.testbot import TestBot, make_testbot
 
 

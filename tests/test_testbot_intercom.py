@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from automations.conversations import AgentEventKind
 from automations.models import Action
 from automations.queues import OutboxAction
-from bench.fakes.intercom_payloads import (
+from bot.intercom.signing import SIGNATURE_HEADER, sign
+from evals.intercom_payloads import (
     BOT_ADMIN_ID,
     HUMAN_ADMIN_ID,
     admin_assigned,
@@ -23,7 +24,6 @@ from bench.fakes.intercom_payloads import (
     user_created,
     user_replied,
 )
-from bot.intercom.signing import SIGNATURE_HEADER, sign
 from tests.testbot import TestBot
 
 URL = "/intercom/webhooks"

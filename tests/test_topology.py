@@ -23,8 +23,8 @@ import httpx
 import psycopg
 import pytest
 
-from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from bench.fakes.intercom_server import FakeIntercom
+from evals.intercom_payloads import BOT_ADMIN_ID, SECRET, signed, user_created
 from tests.plugins.postgres import PostgresServer, fresh_database
 from tests.plugins.processes import free_port
 from tests.test_intercom_crash import _effects

@@ -38,7 +38,6 @@ from automations.queues import OutboxAction
 from automations.redaction import Redactor
 from automations.safety import SafetyGate, load_safety_rules
 from automations.taxonomy import Taxonomy, load_taxonomy
-from bench.fakes.intercom_payloads import BOT_ADMIN_ID, SECRET, signed
 from bot.composition import LogNotifier
 from bot.context import Core, Queues
 from bot.http import create_app
@@ -47,6 +46,7 @@ from bot.playground import playground_parts
 from bot.service import Service, build_service
 from bot.settings import Settings
 from bot.slack.wiring import slack_parts
+from evals.intercom_payloads import BOT_ADMIN_ID, SECRET, signed
 from tests.fakes.slack_api import FakeSlackApi, SlackDelivery
 from tests.fakes.slack_stack import slack_settings
 

@@ -8,6 +8,7 @@ admin id and name. A closed conversation is scored once; its :class:`ScoredConve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -84,6 +85,10 @@ class QaRecords(Protocol):
         """Append a turn; ``False`` (and nothing stored) when its key is already there."""
         ...
 
+    async def add_turns(self, turns: Sequence[CapturedTurn]) -> list[bool]:
+        """:meth:`add_turn` for each, in one write: ``False`` for a key already known (or repeated in ``turns``)."""
+        ...
+
     async def turns(self, conversation_id: str) -> list[CapturedTurn]:
         """A conversation's turns, oldest first."""
         ...
@@ -127,6 +132,10 @@ class MemoryQaRecords:
             return False
         self.turn_rows.append(turn)
         return True
+
+    async def add_turns(self, turns: Sequence[CapturedTurn]) -> list[bool]:
+        """Each appended unless its key is known."""
+        return [await self.add_turn(turn) for turn in turns]
 
     async def turns(self, conversation_id: str) -> list[CapturedTurn]:
         """Oldest first (stable for equal times)."""

@@ -31,6 +31,7 @@ from intercom.core.request_options import RequestOptions
 from automations.delivery import PermanentFailure, RetryLater
 from automations.queues import OutboxAction
 from bot.intercom.actions import IntercomPayload
+from bot.intercom.transport import AiohttpTransport
 from bot.settings import SettingError, Settings
 
 __all__ = ["API_VERSION", "NO_SDK_RETRIES", "IntercomSender", "delivery_error", "intercom_client", "retry_after"]
@@ -53,7 +54,7 @@ def intercom_client(settings: Settings, *, timeout_s: float | None = None) -> tu
     if not settings.intercom_access_token:
         raise SettingError("INTERCOM_ACCESS_TOKEN", "is not set")
     timeout = timeout_s if timeout_s is not None else settings.intercom_timeout_s
-    http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+    http = httpx.AsyncClient(timeout=timeout, follow_redirects=True, transport=AiohttpTransport())
     client = AsyncIntercom(
         base_url=settings.intercom_base_url.rstrip("/"),
         token=settings.intercom_access_token,
