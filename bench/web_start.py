@@ -1,7 +1,7 @@
 """How soon an acknowledge-only web process (``AUTOPILOT_WORKERS=0 autopilot serve``) accepts a signed Intercom
 webhook after it is started, idle and under load, and how long it takes to stop on SIGTERM.
 
-    .venv/bin/python -m bench.web_start [--runs 3] [--chroma PATH]
+    .venv/bin/python -m bench.web_start [--runs 3] [--chroma PATH] [--migrated]
 
 "Under load" runs two busy processes (one per core of this machine) beside it for the whole start. The first
 accepted webhook (HTTP 200) is what counts: the port may open before, while nothing answers. Readiness (``/readyz``
@@ -11,6 +11,7 @@ accepted webhook (HTTP 200) is what counts: the port may open before, while noth
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import signal
@@ -25,6 +26,7 @@ import httpx
 
 from bench.fakes.net import free_port
 from evals.intercom_payloads import SECRET, signed, user_created
+from store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
@@ -70,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chroma", type=Path, default=REPO / "var" / "chroma", help="an ingested embedded index")
+    parser.add_argument("--migrated", action="store_true", help="start on databases already migrated (a restart)")
     args = parser.parse_args()
     print(f"command: {' '.join([Path(sys.executable).name, '-m', 'bench.web_start', *sys.argv[1:]])}")
     for label, busy in (("idle", 0), ("under load", os.cpu_count() or 2)):
@@ -81,6 +84,9 @@ def main() -> None:
             time.sleep(0.5 if busy else 0)
             try:
                 with tempfile.TemporaryDirectory() as data:
+                    if args.migrated:  # a restart: the databases are already at the newest schema
+                        for name in ("autopilot.db", "autopilot.inbox.db"):
+                            asyncio.run(upgrade(f"sqlite:///{data}/{name}"))
                     rows.append(one_start(args.chroma, Path(data)))
             finally:
                 for b in burners:

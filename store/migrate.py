@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = [
+    "HEAD_REVISION",
     "MIGRATIONS_DIR",
     "MIGRATION_LOCK_KEY",
     "alembic_config",
@@ -29,6 +32,9 @@ __all__ = [
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x4C554D454E  # "LUMEN": PostgreSQL advisory lock held while migrating
+HEAD_REVISION = "0008"
+"""The newest revision in ``store/migrations`` (a test checks it against Alembic's head). A database already there
+is not migrated, and Alembic (a fifth of a web process's start-up imports) is not even imported."""
 
 # Scheme (lower-cased, as written before "://") -> async scheme. Anything not listed is left alone, which keeps
 # explicit async drivers (sqlite+aiosqlite, postgresql+asyncpg, postgresql+psycopg, ...) as they are.
@@ -66,6 +72,8 @@ def ensure_sqlite_dir(url: str) -> None:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Build the Alembic configuration in code; ``connection`` is handed to ``env.py`` when given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -75,7 +83,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade_head(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
+
+
+async def _at_head(connection: AsyncConnection) -> bool:
+    """Whether the schema is already at :data:`HEAD_REVISION` (a new database has no ``alembic_version`` yet)."""
+    exists = _TABLE_EXISTS.get(connection.dialect.name)
+    if exists is None or not (await connection.execute(text(exists))).scalar():
+        return False
+    found = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    return found == [HEAD_REVISION]
+
+
+_TABLE_EXISTS = {
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
+    "postgresql": "SELECT to_regclass('alembic_version') IS NOT NULL",
+}
 
 
 _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -95,6 +120,8 @@ async def upgrade_connection(connection: AsyncConnection) -> None:
     Alembic keeps its running context in module globals, so migrations in one process run one at a time; on
     PostgreSQL a transaction-scoped advisory lock also serialises processes that start (and migrate) together.
     """
+    if await _at_head(connection):
+        return
     async with _process_lock():
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

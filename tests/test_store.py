@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from automations.models import Action, Channel, Decision, Feedback, Handoff, OutcomeState
 from automations.ports import EventStore
 from store import SqlEventStore, normalize_url, upgrade
-from store.migrate import alembic_config
+from store.migrate import HEAD_REVISION, alembic_config
 from store.tables import Base
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ async def test_migrations_apply_from_empty_and_are_idempotent(store_url: str) ->
     finally:
         await engine.dispose()
     assert tables == TABLES | {"alembic_version"}
-    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
     assert version is not None and version >= "0002"
 
 
