@@ -111,6 +111,8 @@ class SafetyVerdict:
     injection: bool = False
     note: str = ""
     """What an agent should know first (a signal's or the risk layer's finding), for the hand-off summary."""
+    probability: float = 1.0
+    """The classifier's or the risk layer's probability behind a learned verdict; 1.0 for a pattern or a signal."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,7 +235,7 @@ class SafetyGate:
         if human is not None and other is None:
             return SafetyVerdict(HUMAN, (f"pattern:{HUMAN}:{human.group(0)[:40]!r}",), injection)
         learned = self._learned(text, classification, injection, asked_for_person=human is not None)
-        weak = learned is None or _guess(learned) < self.rules.sentence_min_probability
+        weak = learned is None or learned.probability < self.rules.sentence_min_probability
         cash = other is not None and other.category == ATM_CASH_CATEGORY  # the learned "error notice" family
         if other is not None and (weak or (cash and learned is not None and learned.category == FRAUD)):
             return other  # a signal in so many words (identity data, an ATM) beats a weak protected guess
@@ -263,7 +263,7 @@ class SafetyGate:
             return None
         kind, score = classification.leaning
         note = f"learned risk layer leans to {kind.replace('_', ' ')} ({score:.2f})"
-        return SafetyVerdict(self._route(kind, text), (f"lean:{kind}:{score:.2f}",), injection, note)
+        return SafetyVerdict(self._route(kind, text), (f"lean:{kind}:{score:.2f}",), injection, note, score)
 
     def _learned(
         self, text: str, classification: Classification | None, injection: bool, *, asked_for_person: bool
@@ -278,19 +278,11 @@ class SafetyGate:
             floor = max(floor, stricter) if stricter is not None else floor
         for label, probability in classification.ranked:
             if label in SENSITIVE_CATEGORIES and probability >= floor:
-                return SafetyVerdict(label, (f"classifier:{label}:{probability:.2f}",), injection)
+                return SafetyVerdict(
+                    label, (f"classifier:{label}:{probability:.2f}",), injection, probability=probability
+                )
         if not classification.risk or injection or asked_for_person:
             return None
         kind, score = classification.risk[0]
         note = f"learned risk layer: {kind.replace('_', ' ')} ({score:.2f})"
-        return SafetyVerdict(self._route(kind, text), (f"risk:{kind}:{score:.2f}",), injection, note)
-
-
-def _guess(verdict: SafetyVerdict) -> float:
-    """The probability behind a classifier or risk-layer verdict (``classifier:<label>:<p>``), 1.0 for others."""
-    reason = verdict.reasons[0] if verdict.reasons else ""
-    kind, _, tail = reason.rpartition(":")
-    try:
-        return float(tail) if kind.split(":")[0] in ("classifier", "risk") else 1.0
-    except ValueError:
-        return 1.0
+        return SafetyVerdict(self._route(kind, text), (f"risk:{kind}:{score:.2f}",), injection, note, score)

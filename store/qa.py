@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automations.qa.model import QaResult
 from automations.qa.records import CapturedTurn, ManagerGrade, ScoredConversation, TurnKind
+from store.batches import insert_unseen
 from store.qa_tables import QaGradeRow, QaScoreRow, TranscriptTurnRow
 from store.tables import Base
 
@@ -56,18 +57,9 @@ class SqlQaRecords:
             return []
         try:
             async with self._engine.begin() as conn:
-                keys = sorted({t.key for t in turns})
-                seen = set((await conn.scalars(select(_turns.c.key).where(_turns.c.key.in_(keys)))).all())
-                added = []
-                for turn in turns:
-                    added.append(turn.key not in seen)
-                    seen.add(turn.key)
-                fresh = [self._values(t) for t, ok in zip(turns, added, strict=True) if ok]
-                if fresh:
-                    await conn.execute(insert(_turns), fresh)
+                return await insert_unseen(conn, _turns, _turns.c.key, turns, lambda t: t.key, self._values)
         except IntegrityError:
             return [await self.add_turn(t) for t in turns]
-        return added
 
     async def turns(self, conversation_id: str) -> list[CapturedTurn]:
         """Oldest first."""

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.queues import InboxItem, ItemStatus, OutboxAction
+from store.batches import insert_unseen
 from store.tables import AgentEventRow, Base, ConversationRow, InboxRow, OutboxRow
 
 __all__ = ["SqlInbox", "SqlOutbox"]
@@ -108,18 +109,9 @@ class SqlInbox:
             return []
         try:
             async with self._engine.begin() as conn:
-                ids = [i.id for i in items]
-                seen = set((await conn.execute(select(_inbox.c.id).where(_inbox.c.id.in_(ids)))).scalars())
-                accepted = []
-                for item in items:
-                    accepted.append(item.id not in seen)
-                    seen.add(item.id)
-                fresh = [self._values(i) for i, ok in zip(items, accepted, strict=True) if ok]
-                if fresh:
-                    await conn.execute(insert(_inbox), fresh)
+                return await insert_unseen(conn, _inbox, _inbox.c.id, items, lambda i: i.id, self._values)
         except IntegrityError:
             return [await self.accept(i) for i in items]
-        return accepted
 
     async def claim(self, *, now: datetime, lease: timedelta, limit: int = 16) -> list[InboxItem]:
         """Lease up to ``limit`` due items, oldest first."""

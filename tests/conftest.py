@@ -18,7 +18,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bot.settings import Settings
 
-pytest_plugins = ["tests.plugins.postgres", "tests.plugins.chroma", "tests.plugins.prism", "tests.plugins.llm_server"]
+pytest_plugins = [
+    "tests.plugins.postgres", "tests.plugins.chroma", "tests.plugins.prism", "tests.plugins.llm_server",
+    "tests.plugins.intercom_http",
+]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -5,11 +5,9 @@ when a worker dies mid-send (lease-aware starts, reconciliation against Intercom
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from automations.delivery import InboxProcessor, OutboxDispatcher
 from automations.fakes import SettableClock
@@ -20,9 +18,9 @@ from bench.fakes.intercom_server import FakeIntercom
 from bot.intercom.actions import plan_actions
 from bot.intercom.sender import IntercomSender
 from evals.intercom_payloads import admin_replied, signed, user_created, user_replied
-from store import SqlEventStore
 from store.queues import SqlOutbox
-from tests.test_intercom_faults import NO_JITTER, T0, answered, handed_off, intercom_settings
+from tests.plugins.intercom_http import intercom_settings
+from tests.test_intercom_faults import NO_JITTER, T0, answered, handed_off
 from tests.testbot import TestBot
 
 CARD = "Where is my card? It has not arrived"
@@ -151,26 +149,6 @@ async def test_an_action_is_not_started_once_half_its_lease_is_gone() -> None:
 
 
 # --- exactly once against a real HTTP Intercom fake, on SQLite and PostgreSQL ---------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeIntercom]:
-    with FakeIntercom() as server:
-        yield server
-
-
-@pytest.fixture
-async def outbox(store_url: str) -> AsyncIterator[SqlOutbox]:
-    store = await SqlEventStore.open(store_url)
-    yield SqlOutbox(store.engine)
-    await store.close()
-
-
-@pytest.fixture
-async def sender(fake: FakeIntercom) -> AsyncIterator[IntercomSender]:
-    sender = IntercomSender.from_settings(intercom_settings(fake))
-    yield sender
-    await sender.aclose()
 
 
 async def _killed_mid_send(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,20 +21,11 @@ from bench.fakes.intercom_server import FakeIntercom
 from bot.composition import SystemClock
 from bot.intercom.actions import plan_actions
 from bot.intercom.sender import IntercomSender
-from bot.settings import Settings
-from store import SqlEventStore
 from store.queues import SqlOutbox
+from tests.plugins.intercom_http import ADMIN, intercom_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-ADMIN = "991267001"
 NO_JITTER = Backoff(base_s=1.0, max_s=60.0, max_attempts=5, jitter=0.0)
-
-
-def intercom_settings(fake: FakeIntercom, timeout_s: float = 0.5) -> Settings:
-    return Settings(
-        INTERCOM_BASE_URL=fake.url, INTERCOM_ACCESS_TOKEN=fake.token, INTERCOM_BOT_ADMIN_ID=ADMIN,
-        INTERCOM_TEAM_T1="9001", INTERCOM_TEAM_FRAUD="9004", INTERCOM_TIMEOUT_S=timeout_s,
-    )  # type: ignore[call-arg]  # fmt: skip
 
 
 def answered(n: int) -> Decision:
@@ -56,26 +46,6 @@ def handed_off(n: int) -> Decision:
         answered(n), action=Action.HANDOFF, tier="fraud", reason="safety:suspected_fraud", category="suspected_fraud",
         reply=None, article_id=None, article_url=None, handoff=handoff,
     )  # fmt: skip
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeIntercom]:
-    with FakeIntercom() as server:
-        yield server
-
-
-@pytest.fixture
-async def outbox(store_url: str) -> AsyncIterator[SqlOutbox]:
-    store = await SqlEventStore.open(store_url)
-    yield SqlOutbox(store.engine)
-    await store.close()
-
-
-@pytest.fixture
-async def sender(fake: FakeIntercom) -> AsyncIterator[IntercomSender]:
-    sender = IntercomSender.from_settings(intercom_settings(fake))
-    yield sender
-    await sender.aclose()
 
 
 async def queue(outbox: SqlOutbox, fake: FakeIntercom, *decisions: Decision) -> list[OutboxAction]:
