@@ -69,6 +69,7 @@ class FakeIntercom:
         self.tags: dict[str, dict[str, Any]] = {}
         self.articles: dict[str, dict[str, Any]] = {}
         self.down_status: int | None = None
+        self.latency_s = 0.0  # added before answering every request (a slow Intercom)
         self._faults: list[Fault] = []
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
@@ -177,6 +178,8 @@ class FakeIntercom:
                 body: Any = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode("utf-8", "replace")
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
             response, hang = self._intercept(request)
             if hang:
                 self._record(request, body, None)
