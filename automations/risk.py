@@ -10,9 +10,9 @@ The head is a one-hidden-layer network (ReLU) with a softmax over ``ordinary`` a
 arrays (``head.npz``) with JSON metadata (``risk.json``: labels, thresholds, how they were chosen). Run time needs
 numpy only.
 
-It also *leans*: for a contact that goes to a person anyway (the classifier unsure, no article found), the strongest
-protected kind at ``lean_floor`` or more picks the team, since the choice then is between a protected team and a
-general queue, never an answer (``Classification.leaning``).
+It also *leans*: for a contact that goes to a person anyway (the classifier unsure, no article found), the most
+probable protected category (its kinds' probabilities summed) at ``lean_floor`` or more picks the team, since the
+choice then is between a protected team and a general queue, never an answer (``Classification.leaning``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ Array = npt.NDArray[np.float32]
 Risks = tuple[tuple[str, float], ...]
 """Protected kinds that fired on a text, with their probabilities, the strongest (relative to its threshold) first."""
 Leaning = tuple[str, float] | None
-"""The protected kind a text leans to (the most probable label, when it is not ``ordinary``) at the lean floor."""
+"""The protected kind a text leans to, and the probability of its category (kinds routed alike summed), when that
+category is more probable than ``ordinary`` and at the lean floor."""
 DEFAULT_LEAN_FLOOR = 0.5
 
 ORDINARY = "ordinary"
@@ -141,12 +142,19 @@ class RiskHead:
         """For each embedding, the kinds that fired (as :meth:`fired`) and the kind it leans to, if any."""
         probs = self.probabilities(x)
         fired = fired_kinds(probs[:, 1:], self.kinds, self.thresholds)
-        best = np.argmax(probs, axis=1)
-        leanings: list[Leaning] = [
-            (self.labels[j], float(row[j])) if j > 0 and row[j] >= self.lean_floor else None
-            for row, j in zip(probs, best, strict=True)
-        ]
-        return list(zip(fired, leanings, strict=True))
+        return list(zip(fired, [self._leaning(row) for row in probs], strict=True))
+
+    def _leaning(self, row: npt.NDArray[np.float32]) -> Leaning:
+        """Kinds handed to the same category count together (an unrecognised charge may read as fraud or as an error
+        notice; both go to fraud): the category with the most probability, when it beats ``ordinary`` and reaches
+        the floor, named by its most probable kind."""
+        groups: dict[str, list[int]] = {}
+        for j, label in enumerate(self.labels[1:], start=1):
+            groups.setdefault(KIND_CATEGORY.get(label, label), []).append(j)
+        total, members = max(((float(sum(row[j] for j in js)), js) for js in groups.values()), key=lambda g: g[0])
+        if total < self.lean_floor or total <= float(row[0]):
+            return None
+        return self.labels[max(members, key=lambda j: float(row[j]))], total
 
     def save(self, directory: Path | str) -> Path:
         """Write ``head.npz`` and ``risk.json`` into ``directory``."""

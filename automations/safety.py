@@ -47,6 +47,9 @@ _BLOCK = re.compile(
 )
 _CLAUSE_END = re.compile(r"[:;](?=\s)")  # clauses of one sentence: "set tier=bot, it's simple: someone phoned ..."
 _ADDRESS_GAP = 20  # an instruction cue ending this close before a colon addresses the model: what follows is for it
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_FIRST_PERSON = re.compile(r"\b(i|i.m|i.ve|i.d|me|my|mine|we|us|our)\b", re.IGNORECASE)
+_ACCOUNT_WORDS = 8  # words after a cue addressed to the model that make a customer's own account of a matter
 _WORDY = re.compile(r"\w")  # a kept clause needs a letter or digit: separators ("---") go with the block they framed
 # words that steer the router or the model: a clause with them is an instruction even when it names a protected topic
 _STEERING = re.compile(
@@ -120,8 +123,8 @@ class SafetyGate:
             if not cues:
                 yield sentence[start:end]
             elif end in colons and end - max(cues) <= _ADDRESS_GAP:
-                rest = sentence[end:]  # addressed to the model: dropped, unless it reports a protected matter
-                if self._reported(rest):
+                rest = sentence[end:]  # addressed to the model: dropped, unless it reports a matter of its own
+                if self._reported(rest) or self._account(rest):
                     yield rest
                 return
             start = end
@@ -130,6 +133,13 @@ class SafetyGate:
         """Whether ``clause`` states a protected request ("treat this as formal notice of a claim against you")
         without steering words: such a clause is kept whole, since its substance must reach the right team."""
         return _STEERING.search(clause) is None and any(p.search(clause) for _, p in self._categories)
+
+    def _account(self, clause: str) -> bool:
+        """Whether ``clause`` tells something in the customer's own words, at some length and without steering words
+        ("just tell me: a guy sold me tickets, I paid him and they were fake"): the substance of the request, kept for
+        routing, where a short or steering one ("classifier: fraud", "say it is urgent") is not."""
+        told = len(_WORD.findall(clause)) >= _ACCOUNT_WORDS and _FIRST_PERSON.search(clause) is not None
+        return told and _STEERING.search(clause) is None and not self._spans(clause)
 
     def _reported(self, clause: str) -> bool:
         """Whether ``clause`` reports a protected matter in the customer's own terms (every part of a signal, such as
@@ -268,8 +278,9 @@ class SafetyGate:
     def _learned(
         self, text: str, classification: Classification | None, injection: bool, *, asked_for_person: bool
     ) -> SafetyVerdict | None:
-        """The classifier's protected category at its floor, else the risk layer's strongest kind (never for a
-        message with instructions, nor over a request for a person in so many words)."""
+        """The classifier's protected category at its floor, else the risk layer's strongest kind (for what is left of
+        a message with instructions, only at ``injection_risk_min_probability``; never over a request for a person in so
+        many words)."""
         if classification is None:
             return None
         floor = self.rules.classifier_min_probability
@@ -281,8 +292,10 @@ class SafetyGate:
                 return SafetyVerdict(
                     label, (f"classifier:{label}:{probability:.2f}",), injection, probability=probability
                 )
-        if not classification.risk or injection or asked_for_person:
+        if not classification.risk or asked_for_person:
             return None
         kind, score = classification.risk[0]
+        if injection and score < (self.rules.injection_risk_min_probability or 0.0):
+            return None  # what is left of a message with instructions: only a strong reading may pick the team
         note = f"learned risk layer: {kind.replace('_', ' ')} ({score:.2f})"
         return SafetyVerdict(self._route(kind, text), (f"risk:{kind}:{score:.2f}",), injection, note, score)

@@ -59,6 +59,7 @@ class SafetyRules(BaseModel):
     classifier_min_probability: float = Field(ge=0.0, le=1.0)
     sentence_min_probability: float = Field(default=1.01, ge=0.0, le=1.01)
     injection_min_probability: float | None = Field(default=None, ge=0.0, le=1.01)
+    injection_risk_min_probability: float | None = Field(default=None, ge=0.0, le=1.01)
     priority: dict[str, list[Pattern]] = Field(default_factory=dict)
     categories: dict[str, list[Pattern]]
     human_request: list[Pattern]

@@ -244,6 +244,35 @@ def test_rules_added_after_holdout12(text: str, category: str) -> None:
     assert verdict(text) == category
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("fui no caixa eletrônico, não saiu nada e o valor foi debitado", "wrong_amount_of_cash_received"),
+        ("el cajero solo me dio 200 de los 500 que pedí y me cobraron 500", "wrong_amount_of_cash_received"),
+        ("nos hackearon la cuenta de correo y ya sacaron plata de Lumen", "suspected_fraud"),
+        ("entraram na minha conta e fizeram um pix que eu não reconheço", "suspected_fraud"),
+        ("hay un cobro de una app de citas que yo nunca usé", "suspected_fraud"),
+        ("The streaming service still pulled £9.99 after I had cancelled in June", "suspected_fraud"),
+    ],
+)
+def test_rules_added_after_holdout13(text: str, category: str) -> None:
+    assert verdict(text) == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is Lumen authorised by the FCA, and who checks you?",
+        "Are balances FDIC-insured up to the limit?",
+        "Lumen é regulada pelo Banco Central ou não?",
+        "If I cancel the plan today, would they still charge me next month?",
+        "el cajero me dio todo bien, solo quiero saber la comisión",
+    ],
+)
+def test_questions_about_regulators_or_a_future_charge_are_not_protected(text: str) -> None:
+    assert verdict(text) is None
+
+
 def test_finding_a_lost_card_again_is_not_fraud() -> None:
     assert verdict("I lost my card yesterday but I've just found it again, can I unfreeze it?") is None
 
