@@ -260,6 +260,33 @@ def test_rules_added_after_holdout13(text: str, category: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("The rent I sent my landlord left 9 days ago and he says he haven't received it", "suspected_fraud"),
+        ("my phone got stolen and the phone was used to send a transfer of $800", "suspected_fraud"),
+        ("a caller from the police said my money was at risk and I should move my savings to a secure account",
+         "suspected_fraud"),
+        ("somebody is in my account right now changing things", "suspected_fraud"),
+        ("I got an email from you with another customer's bank details in it", "data_privacy_request"),
+        ("has your database been hacked? strangers know my address", "data_privacy_request"),
+        ("a member of staff looked up my balance and told my brother", "data_privacy_request"),
+        ("a man online offered me 10% to let payments pass through my account", "aml_compliance"),
+        ("Tengo efectivo que no puedo justificar, ¿cómo lo meto a la cuenta?", "aml_compliance"),
+        ("My surname has changed and I have a court order to prove it", "identity_data_change"),
+        ("That fund was mis-sold to me and I want my money back", "regulatory_complaint"),
+        ("They billed me after cancelling my trial", "suspected_fraud"),
+        ("I cancelled the magazine and they took R80 again last week", "suspected_fraud"),
+        ("I paid R200 for data and R2 000 came off my balance", "suspected_fraud"),
+        ("the shop's refund showed up as a debit on my app", "suspected_fraud"),
+        ("Essa compra de R$ 300 não é minha", "suspected_fraud"),
+        ("Caí num golpe pelo WhatsApp e fizeram um pix", "suspected_fraud"),
+    ],
+)  # fmt: skip
+def test_rules_added_after_holdout14(text: str, category: str) -> None:
+    assert verdict(text) == category
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Is Lumen authorised by the FCA, and who checks you?",
@@ -267,6 +294,9 @@ def test_rules_added_after_holdout13(text: str, category: str) -> None:
         "Lumen é regulada pelo Banco Central ou não?",
         "If I cancel the plan today, would they still charge me next month?",
         "el cajero me dio todo bien, solo quiero saber la comisión",
+        "I bought £20 of credit and £20 came off, is that right?",
+        "como evitar cair em golpe?",
+        "não é meu problema, só quero saber a taxa",
     ],
 )
 def test_questions_about_regulators_or_a_future_charge_are_not_protected(text: str) -> None:
