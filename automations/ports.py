@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 from automations.models import (
     Answer,
@@ -38,7 +35,11 @@ __all__ = [
     "Vectors",
 ]
 
-Vectors = npt.NDArray[np.float32]
+if TYPE_CHECKING:  # numpy is not imported at run time here: an acknowledge-only web process never loads it
+    import numpy as np
+    import numpy.typing as npt
+
+Vectors: TypeAlias = "npt.NDArray[np.float32]"
 
 
 @runtime_checkable

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from automations.resources import data_path
+from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY, ORDINARY, RISK_KINDS
 
 __all__ = [
     "ATM_CASH_CATEGORY",
@@ -53,20 +54,6 @@ Leaning = tuple[str, float] | None
 category is more probable than ``ordinary`` and at the lean floor."""
 DEFAULT_LEAN_FLOOR = 0.5
 
-ORDINARY = "ordinary"
-RISK_KINDS = ("fraud", "error_notice", "identity_change", "legal", "regulatory", "aml", "privacy")
-KIND_CATEGORY: Mapping[str, str] = {
-    "fraud": "suspected_fraud",
-    "error_notice": "suspected_fraud",
-    "identity_change": "identity_data_change",
-    "legal": "legal_request",
-    "regulatory": "regulatory_complaint",
-    "aml": "aml_compliance",
-    "privacy": "data_privacy_request",
-}
-"""The category (hence the team) each kind is handed to. An error notice about money the customer did not take out,
-or did not make, goes to fraud; one about an ATM that paid out short goes to :data:`ATM_CASH_CATEGORY` instead."""
-ATM_CASH_CATEGORY = "wrong_amount_of_cash_received"
 DEFAULT_RISK = data_path("risk")
 
 

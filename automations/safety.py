@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from automations.disguise import ENCODED, decoded, find
 from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
-from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY
+from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY
 from automations.safety_rules import DEFAULT_RULES, SafetyRules, ThirdParty, load_safety_rules
 from automations.signals import compile_signals, route
 from automations.taxonomy import SENSITIVE_CATEGORIES

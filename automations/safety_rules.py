@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from automations.configfile import Issue, load_yaml_model
 from automations.language import LanguageRules, unknown_languages
 from automations.resources import data_path
-from automations.risk import KIND_CATEGORY
+from automations.risk_kinds import KIND_CATEGORY
 from automations.signals import SignalRules
 from automations.taxonomy import SENSITIVE_CATEGORIES
 

@@ -21,7 +21,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY, RISK_KINDS
+from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY, RISK_KINDS
 
 __all__ = ["ATM_CATEGORIES", "AtmCues", "CompiledSignal", "Signal", "SignalRules", "compile_signals", "route"]
 

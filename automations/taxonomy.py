@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from automations.configfile import Issue, load_yaml_model
 from automations.resources import data_path
-from automations.risk import ATM_CASH_CATEGORY, KIND_CATEGORY
+from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY
 
 __all__ = [
     "DEFAULT_TAXONOMY",

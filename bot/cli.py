@@ -214,7 +214,7 @@ def serve(
 ) -> None:
     """Run the HTTP service: Intercom webhooks, Slack, the playground at /, health and metrics."""
     from bot.http import serve as run_serve
-    from bot.intercom.wiring import check_settings
+    from bot.intercom.config import check_settings
 
     settings = Settings()
     check_settings(settings)  # an empty embedded index is filled behind the open port (bot.http.ensure_index)
@@ -234,7 +234,7 @@ def worker(
     AUTOPILOT_WORKERS=0. Several may run against PostgreSQL: claims use FOR UPDATE SKIP LOCKED. SIGTERM stops it
     gracefully: no new claims, the items in hand finished, the rest handed back at once."""
     from bot.http import work
-    from bot.intercom.wiring import check_settings
+    from bot.intercom.config import check_settings
 
     settings = Settings()
     check_settings(settings)

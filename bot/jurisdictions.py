@@ -12,9 +12,6 @@ import re
 import unicodedata
 from functools import cache
 
-import holidays
-from holidays import registry
-
 __all__ = ["jurisdiction", "parse_jurisdiction"]
 
 _CODE = re.compile(r"^(?P<country>[A-Za-z]{2})(?:[-_ ](?P<sub>[A-Za-z0-9]{1,3}))?$")
@@ -37,6 +34,8 @@ def _key(text: str) -> str:
 @cache
 def _countries() -> dict[str, str]:
     """Country names and alpha-2/alpha-3 codes (as :func:`_key` writes them) → alpha-2 code."""
+    from holidays import registry  # on first use: its calendars take 0.1 s to import, which a web process skips
+
     found: dict[str, str] = {}
     for name, (_, alpha2, alpha3, *_rest) in registry.COUNTRIES.items():
         found.update({name.replace("_", " "): alpha2, alpha2.lower(): alpha2, alpha3.lower(): alpha2})
@@ -47,6 +46,8 @@ def _countries() -> dict[str, str]:
 def _subdivisions(country: str) -> dict[str, str]:
     """The ISO 3166-2 subdivisions of ``country`` that ``holidays`` knows: name or code (as :func:`_key` writes
     them) → code; empty for a country without any."""
+    import holidays
+
     try:
         calendar = holidays.country_holidays(country)
     except NotImplementedError:

@@ -15,21 +15,13 @@ import logging
 
 from bot.context import Context, Parts
 from bot.intercom.actions import plan_actions
+from bot.intercom.config import check_settings
 from bot.intercom.handler import IntercomHandler, Planner
 from bot.intercom.webhooks import SOURCE, WebhookMetrics, webhook_route
-from bot.settings import SettingError, Settings
 
 __all__ = ["check_settings", "intercom_parts"]
 
 log = logging.getLogger("autopilot.intercom")
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse a half-configured Intercom at start-up (:class:`SettingError` names the missing setting)."""
-    if settings.intercom_access_token and not settings.intercom_bot_admin_id:
-        raise SettingError(
-            "INTERCOM_BOT_ADMIN_ID", "is not set, but INTERCOM_ACCESS_TOKEN is: the bot needs the admin it replies as"
-        )
 
 
 async def intercom_parts(context: Context, *, plan: Planner = plan_actions) -> Parts:
