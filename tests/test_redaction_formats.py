@@ -203,3 +203,22 @@ def test_a_number_glued_to_no_dot() -> None:
         "I paid $15.17 into acct no.[ACCOUNT] by mistake"
     )
     assert redact("fees went up 1.5 percent") == "fees went up 1.5 percent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my ID 850101 5800 08 8 is on the form", "my ID [NATIONAL_ID] is on the form"),
+        ("Texas license 12345678 renewed last week", "Texas license [NATIONAL_ID] renewed last week"),
+        ("Licencia de conducir GOMA850101, vence en 2030", "Licencia de conducir [NATIONAL_ID], vence en 2030"),
+        ("Mi pasaporte es G12345678", "Mi pasaporte es [NATIONAL_ID]"),
+        ("Meu passaporte é YB123456", "Meu passaporte é [NATIONAL_ID]"),
+        ("CNH 01234567890 vencida", "CNH [NATIONAL_ID] vencida"),
+        ("PP no. M1234567 for the form", "PP no. [NATIONAL_ID] for the form"),
+        ("savings is 4411-229384, checking 55012 29911", "savings is [ACCOUNT], checking [ACCOUNT]"),
+        ("It went to the wrong account! Mine is 31415926535", "It went to the wrong account! Mine is [ACCOUNT]"),
+        ("the license fee is 300, a license for 3 cars", "the license fee is 300, a license for 3 cars"),
+    ],
+)  # fmt: skip
+def test_formats_added_after_the_blind_pii_holdout(text: str, expected: str) -> None:
+    assert redact(text) == expected

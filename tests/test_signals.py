@@ -270,6 +270,7 @@ def test_rules_added_after_holdout13(text: str, category: str) -> None:
         ("I got an email from you with another customer's bank details in it", "data_privacy_request"),
         ("has your database been hacked? strangers know my address", "data_privacy_request"),
         ("a member of staff looked up my balance and told my brother", "data_privacy_request"),
+        ("a so-called Lumen agent rang and I gave them the code from my texts", "suspected_fraud"),
         ("a man online offered me 10% to let payments pass through my account", "aml_compliance"),
         ("Tengo efectivo que no puedo justificar, ¿cómo lo meto a la cuenta?", "aml_compliance"),
         ("My surname has changed and I have a court order to prove it", "identity_data_change"),

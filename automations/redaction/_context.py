@@ -26,7 +26,7 @@ _CANDIDATE = re.compile(
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}[-/.]\d{4}")
 # Text between a keyword and a number that means the number is not the identifier.
 _BLOCKERS = re.compile(
-    r"[£$€%\d!?;\n]|(?<!\bno)(?<!\bnr)(?<!\bacct)(?<!\bacc)(?<!\bnum)\.\s"
+    r"[£$€%\d?;\n]|(?<!\bno)(?<!\bnr)(?<!\bacct)(?<!\bacc)(?<!\bnum)\.\s"
     r"|\b(?:phone|mobile|cell|tel|call|ring|text|whatsapp|fax|balance|limit|amount|total|sum|fees?|charged?"
     r"|has|had|have|got|paid|pay|sent|send|received?|transferr?(?:ed)?|deposit(?:ed)?|withdr[ae]wn?|worth|over|under"
     r"|about|around|than|since|opened|years?|months?|weeks?|days?|aged?|old|ending|ends?|last|digits?|expir\w*"
@@ -41,7 +41,7 @@ _AFTER_GAP = re.compile(
 )
 _ACCOUNT_WORDS = (
     r"\b(?:account|acct|acc|a/c|member(?:ship)?(?:\s*(?:number|no|id|#))?|customer\s*(?:number|no|id)"
-    r"|client\s*(?:number|no)|iban|bban|clabe|cbu|cvu|cuenta|conta|bank\s+details)\b"
+    r"|client\s*(?:number|no)|iban|bban|clabe|cbu|cvu|cuenta|conta|bank\s+details|checking|chequing|savings)\b"
 )
 _ID_WORDS = (
     r"\b(?:id(?:entity|entification)?\s*(?:number|no|num|#)|(?:national|my)\s+id(?:entity)?|id\s+card|identity\s+document"
@@ -59,8 +59,9 @@ _KEYWORDS: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...] = (
 )
 _DOC_KEYWORDS = re.compile(
     r"(?i:\bpassport(?:\s*(?:no|number|num|#))?|\bdriv(?:er'?s?|ing)[\s-]*licen[cs]e|\blicen[cs]e\s*(?:no|number|num|#|is\b|:)"
-    r"|\b(?:my|your|his|her|their)\s+licen[cs]e\b"
-    r"|\bdriver\s*id)|\bDL\b|\bD/L\b"
+    r"|\b(?:my|your|his|her|their)\s+licen[cs]e\b|\blicen[cs]e(?=\s*(?:no\.?|number|num|#|:)?\s*[A-Za-z]{0,4}\d)"
+    r"|\bdriver\s*id|\bpas(?:s)?aporte|\blicencia(?:\s+de\s+(?:conducir|manejo|conductor))?|\blicen[çc]a"
+    r"|\bcarteira\s+de\s+motorista|\bpp\s*(?:no|number|num|#))|\bDL\b|\bD/L\b|\bCNH\b"
 )
 _DOC_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # A keyword followed by its own number ("..., account number 1234") does not also name the number before it.

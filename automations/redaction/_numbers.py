@@ -40,6 +40,7 @@ _NOT_CARD_BEFORE = re.compile(
     r"|order|invoice|transaction|tracking|ticket|case)\b[^\d]{0,25}$",
     re.IGNORECASE,
 )
+_ZA_ID_LAYOUTS = ([6, 4, 2, 1], [6, 4, 3], [6, 4, 1, 2], [6, 7], [6, 4, 1, 1, 1])
 _SSN_DASHED = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 _SSN_SPACED = re.compile(r"(?<!\d[ -])(?<![\d-])(\d{3}) (\d{2}) (\d{4})(?![\d-]|\s\d)")
 _SORT = r"\d{2}[- ]\d{2}[- ]\d{2}"
@@ -100,7 +101,10 @@ def _long_number_kind(number: str, text: str, start: int) -> str | None:
 
 
 def _plausible_groups(sizes: list[int]) -> bool:
-    """Digit groups of 3-8, or groups of four and a shorter remainder ("4909 5316 9626 6")."""
+    """Digit groups of 3-8, groups of four and a shorter remainder ("4909 5316 9626 6"), or a South African ID number
+    written as birth date, sequence, citizenship and check digits ("700622 5870 08 8")."""
+    if sizes in _ZA_ID_LAYOUTS:
+        return True
     return all(3 <= size <= 8 for size in sizes) or (len(sizes) >= 4 and set(sizes[:-1]) == {4} and sizes[-1] < 4)
 
 
