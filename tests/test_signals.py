@@ -304,6 +304,27 @@ def test_questions_about_regulators_or_a_future_charge_are_not_protected(text: s
     assert verdict(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I'm disputing a charge of $41.50 from a streaming site. I did not authorise it.", "suspected_fraud"),
+        ("I never bought anything from Qwerty Games, so what is this $12 charge?", "suspected_fraud"),
+        ("two identical payments to the pharmacy, I only paid once", "suspected_fraud"),
+        ("the taxi firm got me twice for one ride", "suspected_fraud"),
+        ("The airline billed me again at the gate even though I had already paid online", "suspected_fraud"),
+        ("Paid my sister R500 on Friday, it's gone from my account but nothing has shown up", "suspected_fraud"),
+        ("I ended that contract in March, why is there a £20 payment to them?", "suspected_fraud"),
+        ("alguém está usando minha conta", "suspected_fraud"),
+        ("Cancelé el gimnasio y siguen cobrando cada mes", "suspected_fraud"),
+        ("me ofrecieron recibir pagos y pasarlos a otra cuenta", "aml_compliance"),
+        ("quiero corregir mi RFC, está mal", "identity_data_change"),
+        ("one of your staff read my balance out loud to a stranger", "data_privacy_request"),
+    ],
+)  # fmt: skip
+def test_rules_added_after_holdout15(text: str, category: str) -> None:
+    assert verdict(text) == category
+
+
 def test_finding_a_lost_card_again_is_not_fraud() -> None:
     assert verdict("I lost my card yesterday but I've just found it again, can I unfreeze it?") is None
 
