@@ -319,6 +319,7 @@ def test_questions_about_regulators_or_a_future_charge_are_not_protected(text: s
         ("me ofrecieron recibir pagos y pasarlos a otra cuenta", "aml_compliance"),
         ("quiero corregir mi RFC, está mal", "identity_data_change"),
         ("one of your staff read my balance out loud to a stranger", "data_privacy_request"),
+        ("my savings pot went from £900 to £400 overnight and I made no transfers", "suspected_fraud"),
     ],
 )  # fmt: skip
 def test_rules_added_after_holdout15(text: str, category: str) -> None:
