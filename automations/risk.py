@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -131,14 +132,19 @@ class RiskHead:
         fired = fired_kinds(probs[:, 1:], self.kinds, self.thresholds)
         return list(zip(fired, [self._leaning(row) for row in probs], strict=True))
 
+    @cached_property
+    def _teams(self) -> tuple[list[int], ...]:
+        """The label columns of each category (kinds handed to the same team), worked out once per head."""
+        groups: dict[str, list[int]] = {}
+        for j, label in enumerate(self.labels[1:], start=1):
+            groups.setdefault(KIND_CATEGORY.get(label, label), []).append(j)
+        return tuple(groups.values())
+
     def _leaning(self, row: npt.NDArray[np.float32]) -> Leaning:
         """Kinds handed to the same category count together (an unrecognised charge may read as fraud or as an error
         notice; both go to fraud): the category with the most probability, when it beats ``ordinary`` and reaches
         the floor, named by its most probable kind."""
-        groups: dict[str, list[int]] = {}
-        for j, label in enumerate(self.labels[1:], start=1):
-            groups.setdefault(KIND_CATEGORY.get(label, label), []).append(j)
-        total, members = max(((float(sum(row[j] for j in js)), js) for js in groups.values()), key=lambda g: g[0])
+        total, members = max(((float(sum(row[j] for j in js)), js) for js in self._teams), key=lambda g: g[0])
         if total < self.lean_floor or total <= float(row[0]):
             return None
         return self.labels[max(members, key=lambda j: float(row[j]))], total

@@ -33,9 +33,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``SqlReportSource``, imported on first use."""
+    """``SqlReportSource``, imported on first use (by :mod:`store.reports`)."""
     if name == "SqlReportSource":
-        from store.reports.source import SqlReportSource
-
-        return SqlReportSource
+        return reports.SqlReportSource
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
