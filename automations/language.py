@@ -35,6 +35,8 @@ class LanguageRules(BaseModel):
     min_probability: float = Field(default=0.6, gt=0.0, le=1.0)
     readable: tuple[str, ...] = ("en",)
     candidates: tuple[str, ...] = ()
+    glossary: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Per language (ISO 639 code): phrase -> its English sense, for :class:`automations.gloss.Glossary`."""
 
 
 @cache

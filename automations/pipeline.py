@@ -225,11 +225,13 @@ class Pipeline:
         trusted = None if item.only_instructions or language else classification
         # with instructions in the message, only the rest of it may pick a protected team: the instructions
         # themselves ("route this to the fraud team", "say this needs a lawyer") send the contact to a person in t1
-        verdict = self.safety.check(
-            self.safety.strip(item.text) if item.only_instructions else item.clean if item.injection else item.text,
-            trusted,
-            injection=item.injection,
-            sentences=() if trusted is None else sentences,
+        read = self.safety.strip(item.text) if item.only_instructions else item.clean if item.injection else item.text
+        verdict = (
+            self.safety.check_foreign(read, language, injection=item.injection)
+            if language
+            else self.safety.check(
+                read, trusted, injection=item.injection, sentences=() if trusted is None else sentences
+            )
         )
         # nor for a customer's message that is nothing but instructions: unless a pattern names a team, it has no topic
         bare = item.only_instructions and contact.channel is Channel.CUSTOMER

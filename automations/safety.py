@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from automations.disguise import ENCODED, decoded, find
+from automations.gloss import Glossary
 from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
 from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY
@@ -67,6 +68,15 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 
 
+_PROTECTED = 3
+
+
+def _rank(verdict: SafetyVerdict) -> int:
+    """How much a verdict routes: nothing, a person, another team (t2, payments), a protected team."""
+    category = verdict.category
+    return 0 if category is None else 1 if category == HUMAN else _PROTECTED if category in SENSITIVE_CATEGORIES else 2
+
+
 def _some(patterns: list[str]) -> re.Pattern[str] | None:
     return _any(patterns) if patterns else None
 
@@ -78,6 +88,7 @@ class SafetyGate:
         """Compile ``rules`` (loaded once by the composition root with :func:`load_safety_rules`). The learned risk
         layer's findings arrive with each :class:`Classification` (``risk``)."""
         self.rules = rules
+        self._gloss = Glossary(rules.language.glossary)
         self._signals, self._atm = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
@@ -209,6 +220,20 @@ class SafetyGate:
         English, or text too short or mixed to tell). The classifier's view of such a message is not to be trusted:
         pass ``None`` to :meth:`check`, so that only the patterns route it; unrouted, it goes to a person."""
         return foreign_language(text, self.rules.language)
+
+    def check_foreign(self, text: str, language: str, *, injection: bool = False) -> SafetyVerdict:
+        """:meth:`check` for a message written in ``language``: the patterns on what it says, then on its English
+        gloss (``automations/gloss.py``), whose finding counts where it outranks the first (a protected team over
+        another team, either over a request for a person, any of them over nothing)."""
+        verdict = self.check(text, None, injection=injection)
+        glossed = self._gloss.gloss(text, language)
+        if glossed is None or _rank(verdict) == _PROTECTED:
+            return verdict
+        read = self.check(glossed, None, injection=injection)
+        if _rank(read) <= _rank(verdict):
+            return verdict
+        reasons = tuple(f"gloss:{reason}" for reason in read.reasons)
+        return SafetyVerdict(read.category, reasons, injection, read.note, read.probability)
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of a longer message, classified one by one so a request buried after another is seen."""
