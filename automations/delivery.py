@@ -14,17 +14,15 @@ checked there by a :class:`Reconciler` sender, and recorded as sent without send
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from automations.backpressure import OutboxBacklog
-from automations.effects import OutboxKeys
-from automations.groupcommit import SentMarks
+from automations.dispatch import OutboxDispatcher, Reconciler, Sender
 from automations.ports import Clock
-from automations.queues import Inbox, InboxItem, Outbox, OutboxAction
+from automations.queues import Inbox, InboxItem
 from automations.retrying import STOP_GRACE_S, Backoff, PermanentFailure, PollLoop, RetryLater, retry_or_kill
 
 __all__ = [
@@ -62,24 +60,6 @@ class BatchHandler(Protocol):
     async def handle_many(self, items: Sequence[InboxItem]) -> list[Exception | None]:
         """Process ``items`` (claimed oldest first), each conversation's in their order; for each item, ``None`` when
         it was processed, or the exception that has it retried. Idempotent per item, like :meth:`handle`."""
-        ...
-
-
-class Sender(Protocol):
-    """Performs one outbox action on a remote system."""
-
-    async def send(self, action: OutboxAction) -> str:
-        """Perform ``action`` and return what the remote side returned (kept as the action's result)."""
-        ...
-
-
-@runtime_checkable
-class Reconciler(Protocol):
-    """A :class:`Sender` that can tell whether an earlier attempt at an action already took effect remotely."""
-
-    async def performed(self, action: OutboxAction) -> str | None:
-        """The result to record when ``action`` is already there (an attempt whose outcome we never heard: a killed
-        worker, a timeout), else ``None``; raise :class:`RetryLater` when the remote side cannot be asked now."""
         ...
 
 
@@ -172,116 +152,3 @@ class InboxProcessor(PollLoop):
             await retry_or_kill(self._inbox, "inbox item", item.id, item.attempts, outcome, self._backoff, self._clock)
         else:
             await self._inbox.complete(item.id, now=self._clock.now())
-
-
-class OutboxDispatcher(PollLoop):
-    """Claims due outbox actions and performs each with the sender registered for its target."""
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        senders: dict[str, Sender],
-        clock: Clock,
-        *,
-        backoff: Backoff | None = None,
-        lease: timedelta = timedelta(seconds=60),
-        batch: int = 64,
-        concurrency: int = 16,
-        backlog: OutboxBacklog | None = None,
-    ) -> None:
-        """At most ``concurrency`` actions per target are in flight (actions about one contact go one after the
-        other); :meth:`run` claims for each target in its own loop, so a slow target never holds another back.
-        ``backlog`` is told what is claimed and settled (this process's inbox loops wait on it)."""
-        super().__init__()
-        self._outbox, self._senders, self._clock = outbox, senders, clock
-        self._backoff = backoff or Backoff()
-        self._lease, self._batch, self._concurrency = lease, batch, max(1, concurrency)
-        self._backlog = backlog or OutboxBacklog()  # a private one (nobody waits on it) when not shared
-        self._marks = SentMarks(outbox, clock)  # concurrent senders' "performed" records share a transaction
-
-    @property
-    def targets(self) -> frozenset[str]:
-        """Targets this dispatcher has a sender for."""
-        return frozenset(self._senders)
-
-    async def run(self) -> None:
-        """One loop per target until :meth:`stop` (see :meth:`PollLoop.run`)."""
-        if len(self._senders) < 2:
-            await super().run()
-            return
-        await asyncio.gather(*(self._target_loop(target) for target in sorted(self._senders)))
-
-    async def _target_loop(self, target: str) -> None:
-        empty = 0
-        while not self._stop.is_set():
-            try:
-                done = await self.run_once([target])
-            except Exception:
-                log.exception("%s round for %s failed", type(self).__name__, target)
-                done = 0
-            empty = 0 if done else empty + 1
-            if empty and not self._stop.is_set():
-                await self.idle(empty)
-
-    async def run_once(self, targets: Sequence[str] | None = None) -> int:
-        """Claim and perform one batch (only for ``targets``, by default every target with a sender); returns how
-        many were claimed.
-
-        Actions about different contacts go out concurrently (at most ``concurrency`` at a time per target); those
-        about one contact keep their planned order (:meth:`OutboxKeys.order_group`). An action is started only while
-        at least half of its lease is left, and on :meth:`stop` not at all: those are released at once.
-        """
-        claimed_at, wanted = self._clock.now(), sorted(targets or self._senders)
-        actions = await self._outbox.claim(now=claimed_at, lease=self._lease, limit=self._batch, targets=wanted)
-        self._backlog.claimed(wanted, len(actions), full=len(actions) >= self._batch)
-        unsettled = len(actions)
-
-        def settled(count: int) -> None:
-            nonlocal unsettled
-            count = min(count, unsettled)  # a failed round's other groups may finish after it was written off
-            unsettled -= count
-            self._backlog.settled(count)
-
-        try:
-            await self._perform_all(actions, claimed_at, settled)
-        finally:
-            settled(unsettled)  # whatever a failing round left in hand (its lease brings it back)
-        return len(actions)
-
-    async def _perform_all(
-        self, actions: list[OutboxAction], claimed_at: datetime, settled: Callable[[int], None]
-    ) -> None:
-        start_by = claimed_at + self._lease / 2
-        groups: dict[str, list[OutboxAction]] = {}
-        for action in actions:
-            groups.setdefault(OutboxKeys.order_group(action.key), []).append(action)
-        gates = {target: asyncio.Semaphore(self._concurrency) for target in {a.target for a in actions}}
-
-        async def perform(group: list[OutboxAction]) -> None:
-            async with gates[group[0].target]:
-                for n, action in enumerate(group):
-                    if self.stopping or self._clock.now() > start_by:
-                        await self._outbox.release([a.key for a in group[n:]], now=self._clock.now())
-                        settled(len(group) - n)
-                        return
-                    await self._perform(action)
-                    settled(1)
-
-        await asyncio.gather(*(perform(group) for group in groups.values()))
-
-    async def _perform(self, action: OutboxAction) -> None:
-        sender = self._senders[action.target]
-        try:
-            # claimed before and not released: an earlier attempt may have taken effect without our hearing of it
-            known = await sender.performed(action) if action.attempts > 1 and isinstance(sender, Reconciler) else None
-            result = known if known is not None else await sender.send(action)
-        except PermanentFailure as exc:
-            log.error("outbox %s (%s) failed permanently: %s", action.key, action.kind, exc)
-            await self._outbox.kill(action.key, error=str(exc), now=self._clock.now())
-            return
-        except Exception as exc:
-            await retry_or_kill(self._outbox, "outbox", action.key, action.attempts, exc, self._backoff, self._clock)
-            return
-        if known is not None:
-            log.warning("outbox %s was already performed by an earlier attempt; not sending it again", action.key)
-        await self._marks.sent(action.key, result)

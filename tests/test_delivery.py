@@ -191,3 +191,68 @@ async def test_actions_about_one_contact_keep_their_order_while_others_go_out_co
     for contact in ("p1", "p2", "p3"):
         mine = [k for k in order if f":{contact}:" in k]
         assert mine == [f"intercom:intercom:{contact}:reply", f"intercom:intercom:{contact}:tag:x"]
+
+
+async def test_a_running_dispatcher_claims_again_as_soon_as_a_send_frees_room() -> None:
+    """Continuous claiming: an action that becomes due while slow sends are in flight (one another worker released
+    on its way out) is started before those sends finish, not after a whole round."""
+    outbox, clock = InMemoryOutbox(), SettableClock(T0)
+    release, started = asyncio.Event(), []
+
+    class Held:
+        async def send(self, a: OutboxAction) -> str:
+            started.append(a.key)
+            if a.key.startswith("intercom:intercom:slow"):
+                await release.wait()
+            return ""
+
+    slow = [f"intercom:intercom:slow{n}:reply" for n in range(3)]
+    await outbox.enqueue([OutboxAction(k, "intercom", "reply", "{}", T0 - timedelta(seconds=1)) for k in slow])
+    dispatcher = OutboxDispatcher(outbox, {"intercom": Held()}, clock, backoff=NO_JITTER, concurrency=4)
+    running = asyncio.create_task(dispatcher.run())
+    for _ in range(100):
+        if len(started) == 3:
+            break
+        await asyncio.sleep(0.01)
+    await outbox.enqueue([OutboxAction("intercom:intercom:late:reply", "intercom", "reply", "{}", T0)])
+    dispatcher.wake()
+    for _ in range(100):
+        if "intercom:intercom:late:reply" in started:
+            break
+        await asyncio.sleep(0.01)
+    assert "intercom:intercom:late:reply" in started  # while the three slow sends are still in flight
+    assert [(await outbox.get(k)).status for k in slow] == [ItemStatus.PENDING] * 3  # type: ignore[union-attr]
+    release.set()
+    dispatcher.stop()
+    await asyncio.wait_for(running, 2)
+    for key in [*slow, "intercom:intercom:late:reply"]:
+        assert (await outbox.get(key)).status is ItemStatus.DONE  # type: ignore[union-attr]
+
+
+async def test_a_contacts_later_action_claimed_separately_still_waits_for_its_earlier_one() -> None:
+    outbox, clock = InMemoryOutbox(), SettableClock(T0)
+    release, order = asyncio.Event(), []
+
+    class Held:
+        async def send(self, a: OutboxAction) -> str:
+            if a.key.endswith(":reply"):
+                await release.wait()
+            order.append(a.key)
+            return ""
+
+    await outbox.enqueue([OutboxAction("intercom:intercom:c1:reply", "intercom", "reply", "{}", T0)])
+    dispatcher = OutboxDispatcher(outbox, {"intercom": Held()}, clock, backoff=NO_JITTER, concurrency=2)
+    running = asyncio.create_task(dispatcher.run())
+    await asyncio.sleep(0.05)
+    await outbox.enqueue([OutboxAction("intercom:intercom:c1:tag:x", "intercom", "tag", "{}", T0)])
+    dispatcher.wake()
+    await asyncio.sleep(0.1)
+    assert order == []  # claimed, but queued behind the reply of the same contact
+    release.set()
+    for _ in range(100):
+        if len(order) == 2:
+            break
+        await asyncio.sleep(0.01)
+    dispatcher.stop()
+    await asyncio.wait_for(running, 2)
+    assert order == ["intercom:intercom:c1:reply", "intercom:intercom:c1:tag:x"]
