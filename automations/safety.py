@@ -89,6 +89,7 @@ class SafetyGate:
         layer's findings arrive with each :class:`Classification` (``risk``)."""
         self.rules = rules
         self._gloss = Glossary(rules.language.glossary)
+        self._status = _some(rules.status_questions)
         self._signals, self._atm = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _any(patterns)) for name, patterns in ordered]
@@ -257,6 +258,7 @@ class SafetyGate:
         guess means is for the pipeline to decide (a person in t1 unless the classifier is confident).
         """
         text = _DECIMAL.sub(",", _NEGATED.sub(" ", text))  # "189.00 GBP" does not end a sentence for a pattern
+        text = self._status.sub(" ", text) if self._status is not None else text
         for name, pattern in self._categories:
             match = pattern.search(text)
             if match is not None:

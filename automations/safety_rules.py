@@ -67,6 +67,9 @@ class SafetyRules(BaseModel):
     third_party: ThirdParty = Field(default_factory=ThirdParty)
     language: LanguageRules = Field(default_factory=LanguageRules)
     signals: SignalRules = Field(default_factory=SignalRules)
+    status_questions: list[Pattern] = Field(default_factory=list)
+    """Questions that name a regulator only to ask about Lumen's standing ("are you authorised by the FCA?", "what is
+    your FSP number?"): blanked before the patterns run, so the name alone does not make a complaint."""
     lean_to_person: list[str] = Field(default_factory=list)
     """Answerable categories next to a protected kind (a lost card, a lost phone): when the risk layer leans to a
     protected kind on such a message, a person gets it rather than the article."""
