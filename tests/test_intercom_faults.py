@@ -122,7 +122,7 @@ async def test_a_hanging_intercom_times_out_and_the_action_is_retried(
     fake.hang(1, 30.0, path_contains="/reply")
     started = time.monotonic()
     await dispatcher.run_once()
-    assert time.monotonic() - started < 10  # the 0.5 s client timeout, not the 30 s hang
+    assert time.monotonic() - started < 10  # the 2 s client timeout, not the 30 s hang
     action = await outbox.get("intercom:intercom:c-9:reply")
     assert action is not None and action.status is ItemStatus.PENDING and "timed out" in action.error
     clock.advance(timedelta(seconds=1))

@@ -16,8 +16,9 @@ from store.queues import SqlOutbox
 ADMIN = "991267001"
 
 
-def intercom_settings(fake: FakeIntercom, timeout_s: float = 0.5) -> Settings:
-    """Settings that point the sender at ``fake``."""
+def intercom_settings(fake: FakeIntercom, timeout_s: float = 2.0) -> Settings:
+    """Settings that point the sender at ``fake`` (a 2 s client timeout: on a loaded CI machine the fake's 500 took
+    over half a second, and a timeout in its place made a test about 500s flaky)."""
     return Settings(
         INTERCOM_BASE_URL=fake.url, INTERCOM_ACCESS_TOKEN=fake.token, INTERCOM_BOT_ADMIN_ID=ADMIN,
         INTERCOM_TEAM_T1="9001", INTERCOM_TEAM_FRAUD="9004", INTERCOM_TIMEOUT_S=timeout_s,
