@@ -88,6 +88,23 @@ def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+def _create_at_head(connection: Connection) -> bool:
+    """On a database with none of the event store's tables, create the newest schema at once and stamp it at head
+    (Alembic's recipe for building an up-to-date database from scratch) instead of replaying every revision: a first
+    start opens its port sooner. ``tests/test_store.py`` checks that both paths give the same schema. Returns whether
+    it did so (``False``: some tables exist, so the revisions must run)."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from store.tables import Base
+
+    if set(inspect(connection).get_table_names()) & {*Base.metadata.tables, "alembic_version"}:
+        return False
+    Base.metadata.create_all(connection)
+    command.stamp(alembic_config(connection), "head")
+    return True
+
+
 async def _at_head(connection: AsyncConnection) -> bool:
     """Whether the schema is already at :data:`HEAD_REVISION` (a new database has no ``alembic_version`` yet)."""
     exists = _TABLE_EXISTS.get(connection.dialect.name)
@@ -114,8 +131,9 @@ def _process_lock() -> asyncio.Lock:
     return lock
 
 
-async def upgrade_connection(connection: AsyncConnection) -> None:
-    """Run ``upgrade head`` on an open async connection, inside its current transaction.
+async def upgrade_connection(connection: AsyncConnection, *, replay: bool = False) -> None:
+    """Run ``upgrade head`` on an open async connection, inside its current transaction; a new database is created at
+    the newest schema directly (:func:`_create_at_head`) unless ``replay`` asks for every revision to run.
 
     Alembic keeps its running context in module globals, so migrations in one process run one at a time; on
     PostgreSQL a transaction-scoped advisory lock also serialises processes that start (and migrate) together.
@@ -125,16 +143,18 @@ async def upgrade_connection(connection: AsyncConnection) -> None:
     async with _process_lock():
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        await connection.run_sync(_upgrade_head)
+        if replay or not await connection.run_sync(_create_at_head):
+            await connection.run_sync(_upgrade_head)
 
 
-async def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the latest schema (``alembic upgrade head``)."""
+async def upgrade(url: str, *, replay: bool = False) -> None:
+    """Bring the database at ``url`` to the latest schema (``alembic upgrade head``; see :func:`upgrade_connection`
+    for ``replay``)."""
     url = normalize_url(url)
     ensure_sqlite_dir(url)
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.begin() as connection:
-            await upgrade_connection(connection)
+            await upgrade_connection(connection, replay=replay)
     finally:
         await engine.dispose()

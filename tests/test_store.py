@@ -91,8 +91,9 @@ def _schema_diff(connection: Connection) -> list[object]:
 # --- migrations -------------------------------------------------------------------------------------------------
 
 
-async def test_migrations_apply_from_empty_and_are_idempotent(store_url: str) -> None:
-    await upgrade(store_url)
+@pytest.mark.parametrize("replay", [True, False], ids=["revisions", "created_at_head"])
+async def test_migrations_apply_from_empty_and_are_idempotent(store_url: str, replay: bool) -> None:
+    await upgrade(store_url, replay=replay)
     await upgrade(store_url)  # second run is a no-op
     engine = create_async_engine(normalize_url(store_url))
     try:
@@ -106,8 +107,11 @@ async def test_migrations_apply_from_empty_and_are_idempotent(store_url: str) ->
     assert version is not None and version >= "0002"
 
 
-async def test_upgraded_schema_equals_metadata(store_url: str) -> None:
-    await upgrade(store_url)
+@pytest.mark.parametrize("replay", [True, False], ids=["revisions", "created_at_head"])
+async def test_upgraded_schema_equals_metadata(store_url: str, replay: bool) -> None:
+    """Every revision replayed and the schema created at head on a new database (what a first start does) agree
+    with the tables' metadata, and so with each other."""
+    await upgrade(store_url, replay=replay)
     engine = create_async_engine(normalize_url(store_url))
     try:
         async with engine.connect() as conn:
