@@ -15,7 +15,9 @@ message, a weak classifier guess cannot pick a protected team: only a pattern or
 
 The classifier reads English only. A message mainly in another language (``automations/language.py``) is judged by
 the patterns alone, which carry the protected topics' key terms in Spanish, Portuguese, French, German, Dutch,
-Afrikaans and Italian too; without such a term it goes to a person (see :meth:`SafetyGate.language`).
+Afrikaans and Italian too; Spanish and Portuguese are also read by the English patterns and signals through a
+word-for-word gloss (``automations/gloss.py``, :meth:`SafetyGate.check_foreign`). Without a protected finding such a
+message goes to a person (see :meth:`SafetyGate.language`).
 
 Beside the patterns, two more signals pick a protected team: *signals* (``automations/signals.py``: every part of a
 combination present, such as a lost card **and** money gone) and the *learned risk layer* (``automations/risk.py``: a
