@@ -194,7 +194,7 @@ class Pipeline:
             return [None] * len(texts)
 
     async def _after(self, decision: Decision, history: Sequence[OutcomeRecord]) -> Decision:
-        log.info(
+        log.debug(  # one line a contact: at DEBUG, so a busy worker does not redact and write 150 lines a second
             "decision contact=%s action=%s category=%s confidence=%.2f tier=%s reason=%s",
             decision.contact_id, decision.action, decision.category, decision.confidence, decision.tier,
             decision.reason,

@@ -53,7 +53,8 @@ def _setup(
     ctx: typer.Context, verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False
 ) -> None:
     """Logging: warnings by default; the long-running processes (serve, worker, scheduler) also log their own
-    progress (start-up, readiness, the scheduler's lock, shutdown); ``--verbose`` logs everything at INFO."""
+    progress (start-up, readiness, the scheduler's lock, shutdown); ``--verbose`` logs everything at INFO, and the
+    product's own records at DEBUG too (one line a decision)."""
     from automations.redaction import install_log_redaction
 
     long_running = ctx.invoked_subcommand in LONG_RUNNING
@@ -61,8 +62,8 @@ def _setup(
         level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if long_running else logging.BASIC_FORMAT,
     )  # fmt: skip
-    if long_running:
-        logging.getLogger("autopilot").setLevel(logging.INFO)
+    if verbose or long_running:
+        logging.getLogger("autopilot").setLevel(logging.DEBUG if verbose else logging.INFO)
     install_log_redaction()
 
 
