@@ -86,6 +86,10 @@ class CustomerGates:
         if not cat.bot_may_answer:
             return self.handoff(item, classification, category, "not_bot_answerable", "nothing")
         if cat.reply is None and self.safety.third_party(item.clean) is not None:  # another company's product
+            if self.safety.lean(item.clean, classification, injection=item.injection) is not None:
+                # "Netflix billed me twice": another company named, but a protected matter: a person, not the reply
+                tried = "nothing: another company is named, but the risk layer leans to a protected team"
+                return self.handoff(item, classification, category, "third_party_leans_protected", tried)
             reply = self.taxonomy.category(OUT_OF_SCOPE).reply
             return self._make.decision(
                 item, classification, OUT_OF_SCOPE, Action.ANSWER, "bot", "third_party", reply=reply
