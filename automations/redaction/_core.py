@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from ._common import Detector
 from ._phones import PhoneDetector
 
 __all__ = ["DEFAULT_REGIONS", "Redaction", "Redactor", "default_redactor", "redact"]
+
+_MAYBE_PII = re.compile(r"[\d@]")
+_NONE: Mapping[str, int] = MappingProxyType({})
 
 # National phone formats understood besides the default region's: the brand's markets, then Latin America.
 DEFAULT_REGIONS = ("ZA", "US", "MX", "BR", "AR", "CO")
@@ -52,6 +56,8 @@ class Redactor:
 
     def redact(self, text: str) -> Redaction:
         """Return ``text`` with every detected piece of PII replaced, and the number of replacements per kind."""
+        if _MAYBE_PII.search(text) is None:  # every detector needs a digit (an ID, a number) or an "@" (an e-mail)
+            return Redaction(text=text, counts=_NONE)
         counts: Counter[str] = Counter()
         for detector in self._detectors:
             pieces: list[str] = []
