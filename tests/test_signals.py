@@ -361,3 +361,9 @@ def test_a_question_about_lumens_standing_is_not_a_complaint(text: str) -> None:
 )
 def test_a_regulator_named_to_complain_still_is_one(text: str) -> None:
     assert verdict(text) == "regulatory_complaint"
+
+
+def test_a_double_charge_told_as_it_happened_counts_beside_a_general_question() -> None:
+    text = "What happens if a shop takes a payment twice? (The bakery got me twice yesterday, £4.20 each)"
+    assert verdict(text) == "suspected_fraud"
+    assert verdict("What happens if a shop takes a payment twice?") != "suspected_fraud"
