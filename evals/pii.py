@@ -80,10 +80,11 @@ async def run_pii(settings: Settings, corpus: Path = CORPUS, *, limit: int | Non
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
+    root, product = logging.getLogger(), logging.getLogger("autopilot")
+    level, product_level = root.level, product.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    product.setLevel(logging.DEBUG)  # the CLI sets it to INFO for long-running commands; every record counts here
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -96,6 +97,7 @@ async def run_pii(settings: Settings, corpus: Path = CORPUS, *, limit: int | Non
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        product.setLevel(product_level)
     logs = captured.getvalue()
     in_db, in_logs = find_raw(items, database), find_raw(items, logs)
     kinds = sorted(set(in_db) | set(in_logs))

@@ -46,15 +46,17 @@ class Capture(logging.Handler):
 def captured() -> Iterator[Capture]:
     """A DEBUG handler on the root logger, installed before the core is built (as a deployment configures logging
     before starting the service)."""
-    root = logging.getLogger()
-    handler, level = Capture(), root.level
+    root, product = logging.getLogger(), logging.getLogger("autopilot")
+    handler, level, product_level = Capture(), root.level, product.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    product.setLevel(logging.DEBUG)  # a CLI test in this process may have left it at INFO: every record counts here
     try:
         yield handler
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        product.setLevel(product_level)
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:
