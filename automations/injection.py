@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from automations.disguise import ENCODED, decoded, find
 from automations.signals import CompiledSignal
 
-__all__ = ["InstructionFilter"]
+__all__ = ["SENTENCE_BREAK", "InstructionFilter"]
 
-_SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?\n])\s+|\n+")
+"""Where a message splits into sentences (after a full stop, a question or exclamation mark, or at a line break)."""
 _BLOCK = re.compile(
     r"\{\{[^}\n]{0,300}\}\}|\[[^\]\n]{0,300}\]|\([^()\n]{0,300}\)|<(\w+)[^>]{0,40}>.{0,300}?</\1\s*>|<!--.{0,300}?-->",
     re.DOTALL,
@@ -114,7 +115,7 @@ class InstructionFilter:
         if not self._spans(text):
             return text, False
         text = self._cut_blocks(text)  # delimited instruction blocks are cut out on their own, keeping the rest
-        kept = [clause for part in _SPLIT.split(text) if part.strip() for clause in self._clauses(part)]
+        kept = [clause for part in SENTENCE_BREAK.split(text) if part.strip() for clause in self._clauses(part)]
         kept = [clause for clause in kept if _WORDY.search(clause)]
         clean = " ".join(" ".join(kept).split())
         return clean, True

@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from automations.gloss import Glossary
-from automations.injection import InstructionFilter
+from automations.injection import SENTENCE_BREAK, InstructionFilter
 from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
 from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY
@@ -43,7 +43,6 @@ __all__ = ["DEFAULT_RULES", "HUMAN", "SafetyGate", "SafetyRules", "ThirdParty", 
 
 HUMAN = "human_request"
 FRAUD = KIND_CATEGORY["fraud"]
-_SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal )?(complaint|complaining)\b", re.I)
 
@@ -142,8 +141,10 @@ class SafetyGate:
         gloss (``automations/gloss.py``), whose finding counts where it outranks the first (a protected team over
         another team, either over a request for a person, any of them over nothing)."""
         verdict = self.check(text, None, injection=injection)
+        if _rank(verdict) == _PROTECTED:
+            return verdict
         glossed = self._gloss.gloss(text, language)
-        if glossed is None or _rank(verdict) == _PROTECTED:
+        if glossed is None:
             return verdict
         read = self.check(glossed, None, injection=injection)
         if _rank(read) <= _rank(verdict):
@@ -153,7 +154,7 @@ class SafetyGate:
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of a longer message, classified one by one so a request buried after another is seen."""
-        parts = [p.strip() for p in _SPLIT.split(text) if len(p.split()) >= 3]
+        parts = [p.strip() for p in SENTENCE_BREAK.split(text) if len(p.split()) >= 3]
         return parts if len(parts) >= 2 else []
 
     def check(
