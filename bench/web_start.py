@@ -1,7 +1,10 @@
 """How soon an acknowledge-only web process (``AUTOPILOT_WORKERS=0 autopilot serve``) accepts a signed Intercom
 webhook after it is started, idle and under load, and how long it takes to stop on SIGTERM.
 
-    .venv/bin/python -m bench.web_start [--runs 3] [--chroma PATH] [--migrated]
+    .venv/bin/python -m bench.web_start [--runs 3] [--chroma PATH] [--migrated] [--database-url URL]
+
+With ``--database-url`` (a PostgreSQL server the bench may create databases on) each start gets a database of its own
+there, as in scale mode; otherwise the default SQLite files in a fresh data directory.
 
 "Under load" runs two busy processes (one per core of this machine) beside it for the whole start. The first
 accepted webhook (HTTP 200) is what counts: the port may open before, while nothing answers. Readiness (``/readyz``
@@ -20,9 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from bench.fakes.net import free_port
 from evals.intercom_payloads import SECRET, signed, user_created
@@ -32,17 +37,27 @@ REPO = Path(__file__).resolve().parents[1]
 AUTOPILOT = Path(sys.executable).parent / "autopilot"
 
 
+def _database(admin_url: str) -> str:
+    """A new, empty PostgreSQL database beside ``admin_url``'s."""
+    name = f"web_start_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def _burn(stop_at: float) -> None:
     while time.monotonic() < stop_at:
         sum(i * i for i in range(10_000))
 
 
-def one_start(chroma: Path, data: Path) -> tuple[float, float, float, int]:
+def one_start(chroma: Path, data: Path, database: str | None = None) -> tuple[float, float, float, int]:
     """Seconds to the first accepted webhook, to readiness, to exit after SIGTERM; the exit code."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOPILOT_", "INTERCOM_", "DATABASE_URL"))}
     env.update(HF_HUB_OFFLINE="1", AUTOPILOT_DATA_DIR=str(data), CHROMA_PATH=str(chroma), AUTOPILOT_WORKERS="0",
                INTERCOM_CLIENT_SECRET=SECRET, AUTOPILOT_PORT=str(port))  # fmt: skip
+    if database:
+        env["DATABASE_URL"] = database
     body, headers = signed(user_created(f"start-{port}", "where is my card"))
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
@@ -73,6 +88,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chroma", type=Path, default=REPO / "var" / "chroma", help="an ingested embedded index")
     parser.add_argument("--migrated", action="store_true", help="start on databases already migrated (a restart)")
+    parser.add_argument("--database-url", help="PostgreSQL URL of a database to create the runs' databases from")
     args = parser.parse_args()
     print(f"command: {' '.join([Path(sys.executable).name, '-m', 'bench.web_start', *sys.argv[1:]])}")
     for label, busy in (("idle", 0), ("under load", os.cpu_count() or 2)):
@@ -84,10 +100,16 @@ def main() -> None:
             time.sleep(0.5 if busy else 0)
             try:
                 with tempfile.TemporaryDirectory() as data:
+                    database = _database(args.database_url) if args.database_url else None
+                    urls = (
+                        [database]
+                        if database
+                        else [f"sqlite:///{data}/{n}" for n in ("autopilot.db", "autopilot.inbox.db")]
+                    )
                     if args.migrated:  # a restart: the databases are already at the newest schema
-                        for name in ("autopilot.db", "autopilot.inbox.db"):
-                            asyncio.run(upgrade(f"sqlite:///{data}/{name}"))
-                    rows.append(one_start(args.chroma, Path(data)))
+                        for url in urls:
+                            asyncio.run(upgrade(url))
+                    rows.append(one_start(args.chroma, Path(data), database))
             finally:
                 for b in burners:
                     b.terminate()

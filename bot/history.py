@@ -28,7 +28,7 @@ from automations.taxonomy import Category, Taxonomy, load_taxonomy
 from bot.demo_team import DemoTeam, load_team
 from bot.settings import Settings
 from store import SqlEventStore
-from store.tables import Base
+from store.schema import METADATA
 
 __all__ = ["HistorySummary", "bulk_history", "generate_history", "load_texts"]
 
@@ -246,7 +246,7 @@ async def bulk_history(
     totals: dict[str, int] = defaultdict(int)
     serial = 0
     recent: dict[str, deque[str]] = {}
-    tables = Base.metadata.tables
+    tables = METADATA.tables
     for day in range(days + 1):
         builder = _Day(taxonomy, texts, rng, now, recent, team)
         day_start = start + timedelta(days=day)

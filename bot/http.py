@@ -129,7 +129,8 @@ async def serve(settings: Settings) -> None:
 
     try:
         app = FastStart(settings, build)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False,
+                                ws="none")  # fmt: skip
         await _Server(config).serve()
     finally:
         if child is not None:

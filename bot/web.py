@@ -26,8 +26,8 @@ from automations.groupcommit import GroupCommitInbox
 from bot.intercom.webhooks import WebhookMetrics, webhook_route
 from bot.limits import BodyLimit
 from bot.settings import Settings
-from store import SqlEventStore
 from store.queues import SqlInbox
+from store.sql import SqlEventStore
 
 __all__ = ["FastStart"]
 
@@ -77,17 +77,20 @@ class FastStart:
                 return
 
     async def _startup(self) -> None:
-        self._store = store = await SqlEventStore.open(self.settings.db_url)
-        if self.settings.inbox_db_url:  # SQLite: the inbox has a file of its own
-            self._inbox_store = await SqlEventStore.open(self.settings.inbox_db_url)
-        engine = (self._inbox_store or store).engine
-        self._front = self._front_app(GroupCommitInbox(SqlInbox(engine)))
+        # SQLite: the inbox has a file of its own, and the main store opens behind the port
+        front = await SqlEventStore.open(self.settings.inbox_db_url or self.settings.db_url)
+        if self.settings.inbox_db_url:
+            self._inbox_store = front
+        else:
+            self._store = front
+        self._front = self._front_app(GroupCommitInbox(SqlInbox(front.engine)))
         self._task = asyncio.create_task(self._load())
         log.info("accepting webhooks %.2fs after start; loading the rest", time.monotonic() - self.started)
 
     async def _load(self) -> None:
-        assert self._store is not None
         try:
+            if self._store is None:
+                self._store = await SqlEventStore.open(self.settings.db_url)
             self.full, self._stop_full = await self._build(self._store)
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"

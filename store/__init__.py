@@ -1,24 +1,23 @@
 """Durable event store: SQLAlchemy tables, Alembic migrations and the SQL :class:`~automations.ports.EventStore`.
 
-Importing the package also imports the report tables (:mod:`store.reports.tables`, which extend
-``store.tables.Base.metadata``), so the metadata is complete wherever the store is used; :class:`SqlReportSource` and
-its queries load on first use (an acknowledge-only web process never needs them).
+Every name below loads on first use, so an acknowledge-only web process imports only what its inbox needs (the QA,
+clock, audit and report modules stay out of it). Code that must see every table takes
+:data:`store.schema.METADATA`, which imports them all.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from store import reports as reports
-from store.audit import SqlAuditTrail
-from store.clocks import SqlRegulatoryClocks
-from store.migrate import normalize_url, upgrade
-from store.qa import SqlQaRecords
-from store.rows import OutcomeTransition
-from store.sql import SqlEventStore
-
 if TYPE_CHECKING:
+    from store.audit import SqlAuditTrail
+    from store.clocks import SqlRegulatoryClocks
+    from store.migrate import normalize_url, upgrade
+    from store.qa import SqlQaRecords
     from store.reports.source import SqlReportSource
+    from store.rows import OutcomeTransition
+    from store.sql import SqlEventStore
 
 __all__ = [
     "OutcomeTransition",
@@ -31,9 +30,23 @@ __all__ = [
     "upgrade",
 ]
 
+_HOME = {
+    "OutcomeTransition": "store.rows",
+    "SqlAuditTrail": "store.audit",
+    "SqlEventStore": "store.sql",
+    "SqlQaRecords": "store.qa",
+    "SqlRegulatoryClocks": "store.clocks",
+    "SqlReportSource": "store.reports.source",
+    "normalize_url": "store.migrate",
+    "upgrade": "store.migrate",
+}
+
 
 def __getattr__(name: str) -> Any:
-    """``SqlReportSource``, imported on first use (by :mod:`store.reports`)."""
-    if name == "SqlReportSource":
-        return reports.SqlReportSource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """The public names, each imported from its module on first use."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

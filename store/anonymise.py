@@ -1,4 +1,5 @@
-"""Finding and anonymising one data subject's rows in every table of ``Base.metadata`` (export, erasure, retention).
+"""Finding and anonymising one data subject's rows in every table of :data:`store.schema.METADATA` (export, erasure,
+retention).
 
 Generic over the schema, so tables added later are covered without a change here:
 
@@ -28,7 +29,7 @@ from sqlalchemy import JSON, Column, String, Table, Text, and_, delete, insert, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from automations.privacy import id_pattern
-from store.tables import Base
+from store.schema import METADATA
 
 __all__ = [
     "ANY",
@@ -180,7 +181,7 @@ async def subject_rows(conn: AsyncConnection, table: Table, scope: Scope) -> lis
 
 
 def _referenced(table: Table) -> bool:
-    return any(fk.column.table is table for other in Base.metadata.tables.values() for fk in other.foreign_keys)
+    return any(fk.column.table is table for other in METADATA.tables.values() for fk in other.foreign_keys)
 
 
 def _rewrite(table: Table, values: dict[str, Any], scope: Scope, pattern: re.Pattern[str] | None) -> dict[str, Any]:
@@ -212,7 +213,7 @@ async def anonymise(conn: AsyncConnection, scope: Scope, tables: Sequence[Table]
     pattern = id_pattern(scope.tokens)
     changed: dict[str, int] = {}
     stale: list[tuple[Table, dict[str, Any]]] = []
-    for table in tables if tables is not None else Base.metadata.sorted_tables:
+    for table in tables if tables is not None else METADATA.sorted_tables:
         pk = list(table.primary_key.columns)
         moves = _referenced(table)
         for values in await subject_rows(conn, table, scope):

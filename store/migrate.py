@@ -12,7 +12,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import make_url, pool, text
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -88,20 +88,35 @@ def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+_VERSION_TABLE = "alembic_version"
+
+
+def _stamp_head(connection: Connection) -> None:
+    """What ``alembic stamp head`` does on a database without a version table: create it as Alembic does (one
+    ``VARCHAR(32)`` key, constraint ``alembic_version_pkc``) and record :data:`HEAD_REVISION`. Written here so that a
+    first start does not import Alembic; ``tests/test_store.py`` checks that Alembic reads it as head, upgrades it as a
+    no-op and downgrades from it."""
+    version = Table(
+        _VERSION_TABLE, MetaData(), Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )  # fmt: skip
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=HEAD_REVISION))
+
+
 def _create_at_head(connection: Connection) -> bool:
     """On a database with none of the event store's tables, create the newest schema at once and stamp it at head
     (Alembic's recipe for building an up-to-date database from scratch) instead of replaying every revision: a first
     start opens its port sooner. ``tests/test_store.py`` checks that both paths give the same schema. Returns whether
     it did so (``False``: some tables exist, so the revisions must run)."""
-    from alembic import command
     from sqlalchemy import inspect
 
-    from store.tables import Base
+    from store.schema import METADATA
 
-    if set(inspect(connection).get_table_names()) & {*Base.metadata.tables, "alembic_version"}:
+    if set(inspect(connection).get_table_names()) & {*METADATA.tables, _VERSION_TABLE}:
         return False
-    Base.metadata.create_all(connection)
-    command.stamp(alembic_config(connection), "head")
+    METADATA.create_all(connection)
+    _stamp_head(connection)
     return True
 
 

@@ -23,15 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from automations.privacy import ANON_PREFIX, Erasure, Held, LegalHold, Purge, RetentionPolicy, SubjectExport, new_token
 from store.anonymise import QUEUES, Scope, anonymise, chunks, jsonable, subject_rows
-from store.tables import AgentEventRow, Base, ContactRow, DecisionRow, OutcomeRow
+from store.schema import METADATA
+from store.tables import AgentEventRow, ContactRow, DecisionRow, OutcomeRow
 
 __all__ = ["RUN_LIMIT", "SqlDataSubjectStore"]
 
 RUN_LIMIT = 2000
-_contacts = Base.metadata.tables[ContactRow.__tablename__]
-_decisions = Base.metadata.tables[DecisionRow.__tablename__]
-_outcomes = Base.metadata.tables[OutcomeRow.__tablename__]
-_events = Base.metadata.tables[AgentEventRow.__tablename__]
+_contacts = METADATA.tables[ContactRow.__tablename__]
+_decisions = METADATA.tables[DecisionRow.__tablename__]
+_outcomes = METADATA.tables[OutcomeRow.__tablename__]
+_events = METADATA.tables[AgentEventRow.__tablename__]
 _QUEUE_TIME = {"inbox": "received_at", "outbox": "created_at"}
 
 
@@ -129,7 +130,7 @@ class SqlDataSubjectStore:
         scope = Scope(frozenset(contacts), frozenset(conversations), frozenset({customer_id}))
         for engine in (self._engine, *self._others):
             async with engine.connect() as conn:
-                for table in Base.metadata.sorted_tables:
+                for table in METADATA.sorted_tables:
                     if engine is not self._engine and table.name not in QUEUES:
                         continue
                     rows = await subject_rows(conn, table, scope)
@@ -147,7 +148,7 @@ class SqlDataSubjectStore:
         scope = Scope(scope.contacts, scope.conversations, scope.customers, tokens, blank=True,
                       excluded=scope.excluded)  # fmt: skip
         rows: dict[str, int] = {}
-        queues = [t for t in Base.metadata.sorted_tables if t.name in QUEUES]
+        queues = [t for t in METADATA.sorted_tables if t.name in QUEUES]
         for engine in self._others:
             async with engine.begin() as conn:
                 for name, n in (await anonymise(conn, scope, queues)).items():
@@ -214,7 +215,7 @@ class SqlDataSubjectStore:
                 scope, found = await self._purge_scope(conn, cutoff, hold, identifiers=kind == "identifiers")
                 held.update({h.contact_id: h for h in found})
                 done[kind] = len(scope.contacts)
-                tables = [t for t in Base.metadata.sorted_tables if t.name not in QUEUES]
+                tables = [t for t in METADATA.sorted_tables if t.name not in QUEUES]
                 for name, n in (await anonymise(conn, scope, tables)).items():
                     counts[name] = counts.get(name, 0) + n
         keep = {*held}
@@ -234,7 +235,7 @@ class SqlDataSubjectStore:
         text_cut, id_cut = policy.text_cutoff(now), policy.identifier_cutoff(now)
         held_scope = Scope(contacts=frozenset(keep))
         async with engine.begin() as conn:
-            for table in (t for t in Base.metadata.sorted_tables if t.name in QUEUES):
+            for table in (t for t in METADATA.sorted_tables if t.name in QUEUES):
                 pk, when = table.primary_key.columns[0], table.c[_QUEUE_TIME[table.name]]
                 finished = table.c.status.in_(("done", "dead"))
                 kept = {r[pk.name] for r in await subject_rows(conn, table, held_scope)} if keep else set()

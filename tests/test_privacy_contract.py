@@ -31,7 +31,7 @@ from automations.privacy import (
 )
 from store import SqlEventStore
 from store.privacy import SqlDataSubjectStore
-from store.tables import Base
+from store.schema import METADATA
 from tests.test_store import make_decision
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -121,10 +121,10 @@ class Harness:
 
 
 async def sql_dump(engine: object) -> str:
-    """Every string value of every table of ``Base.metadata`` (an ``AsyncEngine``), one per line."""
+    """Every string value of every table of ``METADATA`` (an ``AsyncEngine``), one per line."""
     values: list[str] = []
     async with engine.connect() as conn:  # type: ignore[attr-defined]
-        for table in Base.metadata.sorted_tables:
+        for table in METADATA.sorted_tables:
             for row in await conn.execute(select(table)):
                 values += [str(v) for v in row if isinstance(v, str | dict | list)]
     return "\n".join(values)

@@ -1,7 +1,7 @@
 """Export, erasure and retention on SQLite and PostgreSQL with every table filled: agent events, conversation state,
 the inbox (in its own SQLite file, as deployed), the outbox, the audit trail and the report facts and rollups.
 
-After an erasure, every string value of every table in ``Base.metadata`` (tables added later included) of both
+After an erasure, every string value of every table in ``METADATA`` (tables added later included) of both
 databases is searched for the customer's ids and texts; the reports read the same figures before and after, also
 after the fact table is rebuilt from scratch.
 """
@@ -32,7 +32,7 @@ from store.conversations import SqlConversations
 from store.privacy import SqlDataSubjectStore
 from store.qa import SqlQaRecords
 from store.queues import SqlInbox, SqlOutbox
-from store.tables import Base
+from store.schema import METADATA
 from tests.test_privacy_contract import (
     AML,
     COMMENT,
@@ -205,7 +205,7 @@ async def test_retention_purges_old_records_and_queues_and_keeps_the_held(world:
     assert ERASED_TEXTS[2] in dump and COMMENT in dump and "intercom:9003" in dump  # recent
     assert "frozen" in dump and "intercom:7001" in dump  # held, inbox row included
     async with world.inbox.connect() as conn:
-        left = set((await conn.execute(select(Base.metadata.tables["inbox"].c.id))).scalars())
+        left = set((await conn.execute(select(METADATA.tables["inbox"].c.id))).scalars())
     assert left == {"notif-0", "notif-3"}  # the recent one and the held one
     kinds = [(e.kind, e.subject) for e in await world.audit.events(kind_prefix="retention.")]
     assert kinds == [("retention.purged", "retention"), ("retention.held", "intercom:7001"),

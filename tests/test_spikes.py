@@ -12,7 +12,7 @@ from automations.alerts import RecordingAlertSink
 from automations.reports.jobs import spike_alerts
 from automations.reports.spikes import SpikeRule, detect_spike, find_spikes
 from store import SqlEventStore, SqlReportSource
-from store.tables import Base
+from store.schema import METADATA
 
 NOW = datetime(2026, 6, 10, 15, 20, tzinfo=UTC)  # the last full hour is 14:00-15:00
 SPIKE_HOUR = datetime(2026, 6, 10, 14, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ async def _insert_series(store: SqlEventStore, *, planted: int, seed: int = 3) -
                                   "action": "answer", "tier": "bot", "reason": "answered", "injection": False,
                                   "latency_ms": 1.0, "decided_at": when})  # fmt: skip
         at += timedelta(hours=1)
-    tables = Base.metadata.tables
+    tables = METADATA.tables
     outcomes = [{"contact_id": d["contact_id"], "customer_id": None, "category": d["category"], "group": "g",
                  "state": "resolved", "decided_at": d["decided_at"], "updated_at": d["decided_at"], "reason": ""}
                 for d in decisions]  # fmt: skip

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from automations.reports.forecast import forecast_week, plan_shifts, seasonal
 from automations.reports.staffing import erlang_c, erlang_c_agents, service_level
 from store import SqlEventStore, SqlReportSource
-from store.tables import Base
+from store.schema import METADATA
 
 
 def test_erlang_c_closed_forms() -> None:
@@ -65,7 +65,7 @@ def _rate(at: datetime) -> int:
 @pytest.fixture
 async def reports(store_url: str) -> AsyncIterator[SqlReportSource]:
     store = await SqlEventStore.open(store_url)
-    t = Base.metadata.tables
+    t = METADATA.tables
     rows: dict[str, list[dict[str, object]]] = {"contacts": [], "decisions": []}
     at = (NOW - timedelta(weeks=4)).replace(hour=0)
     serial = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,12 +23,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from automations.models import Action, Channel, Decision, Feedback, Handoff, OutcomeState
 from automations.ports import EventStore
 from store import SqlEventStore, normalize_url, upgrade
-from store.migrate import HEAD_REVISION, alembic_config
-from store.tables import Base
+from store.migrate import HEAD_REVISION, _stamp_head, alembic_config, ensure_sqlite_dir
+from store.schema import METADATA
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CORE_TABLES = {"contacts", "decisions", "outcomes", "outcome_transitions", "feedback", "inbox", "outbox"}
-TABLES = set(Base.metadata.tables)
+TABLES = set(METADATA.tables)
 assert CORE_TABLES <= TABLES
 
 
@@ -85,7 +87,7 @@ def make_handoff_decision(contact_id: str = "h-1", *, at: datetime = T0, custome
 
 def _schema_diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, METADATA))
 
 
 # --- migrations -------------------------------------------------------------------------------------------------
@@ -126,6 +128,55 @@ async def test_upgraded_schema_equals_metadata(store_url: str, replay: bool) -> 
         "ix_decisions_decided_at",
         "ix_decisions_category",
     } <= indexes
+
+
+def _version_table(connection: Connection) -> tuple[object, ...]:
+    inspector = sa_inspect(connection)
+    columns = [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns("alembic_version")]
+    key = inspector.get_pk_constraint("alembic_version")
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return columns, key["name"], key["constrained_columns"], rows
+
+
+async def test_own_stamp_is_what_alembic_writes(store_url: str) -> None:
+    """A new database is stamped without importing Alembic; the version table is the one ``alembic stamp head``
+    creates, and Alembic reads it as head."""
+    ensure_sqlite_dir(store_url)
+    engine = create_async_engine(normalize_url(store_url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_stamp_head)
+            ours = await conn.run_sync(_version_table)
+            current = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+            await conn.execute(text("DROP TABLE alembic_version"))
+            await conn.run_sync(lambda c: command.stamp(alembic_config(c), "head"))
+            theirs = await conn.run_sync(_version_table)
+    finally:
+        await engine.dispose()
+    assert ours == theirs
+    assert current == HEAD_REVISION
+
+
+def test_schema_module_declares_every_table() -> None:
+    """``store.schema.METADATA`` (what creation, erasure and retention walk) has every table any store module
+    declares, although importing ``store`` itself no longer imports them all."""
+    script = (
+        "import importlib, pkgutil, store, store.schema as s\n"
+        "before = set(s.METADATA.tables)\n"
+        "for m in pkgutil.walk_packages(store.__path__, 'store.'):\n"
+        "    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
+        "print(sorted(set(s.METADATA.tables) - before), len(before))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "[]", out
+    assert int(out[-1]) >= len(CORE_TABLES) + 5
+
+
+def test_acknowledging_imports_no_report_or_qa_modules() -> None:
+    """The web front (``bot.web``) leaves the QA, clock, audit and report modules, and Alembic, unimported."""
+    script = "import sys, bot.web; print(sorted(m for m in sys.modules if m.startswith(('store.', 'alembic'))))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert not any(name in out for name in ("store.qa", "store.clocks", "store.audit", "store.reports", "alembic")), out
 
 
 async def test_downgrade_to_base_drops_everything(store_url: str) -> None:
