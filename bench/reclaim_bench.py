@@ -127,7 +127,7 @@ async def main() -> None:
     parser.add_argument("--database-url", required=True, help="PostgreSQL URL of a database to create others from")
     parser.add_argument("--count", type=int, default=600)
     parser.add_argument("--rate", type=float, default=300.0)
-    parser.add_argument("--loops", type=int, default=4, help="AUTOPILOT_WORKERS of each worker process")
+    parser.add_argument("--loops", type=int, default=2, help="AUTOPILOT_WORKERS of each worker process")
     parser.add_argument("--lease", type=float, default=60.0, help="AUTOPILOT_LEASE_S of the workers")
     parser.add_argument("--min-held", type=int, default=16, help="inbox and outbox leases A must hold before SIGTERM")
     parser.add_argument(

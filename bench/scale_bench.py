@@ -217,7 +217,7 @@ async def main() -> None:
     parser.add_argument("--database-url", required=True, help="PostgreSQL URL of a database to create others from")
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--rate", type=float, default=500.0)
-    parser.add_argument("--loops", type=int, default=4, help="AUTOPILOT_WORKERS of each worker process")
+    parser.add_argument("--loops", type=int, default=2, help="AUTOPILOT_WORKERS of each worker process")
     parser.add_argument("--lag-rate", type=float, default=100.0)
     parser.add_argument("--lag-seconds", type=float, default=30.0)
     parser.add_argument("--skip-lag", action="store_true")

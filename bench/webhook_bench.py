@@ -267,7 +267,7 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="webhooks per second offered (open loop)")
     parser.add_argument("--count", type=int, default=5000, help="webhooks in the acknowledgement phase")
     parser.add_argument("--connections", type=int, default=32, help="client keep-alive connections")
-    parser.add_argument("--workers", type=int, default=4, help="AUTOPILOT_WORKERS of the server")
+    parser.add_argument("--workers", type=int, default=2, help="AUTOPILOT_WORKERS of the server")
     parser.add_argument("--e2e", type=int, default=40, help="webhooks in the end-to-end phase")
     parser.add_argument("--e2e-rate", type=float, default=4.0, help="webhooks per second in the end-to-end phase")
     parser.add_argument(

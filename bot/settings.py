@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, alias="AUTOPILOT_PORT")
     public_url: str = Field(default="http://127.0.0.1:8000", alias="AUTOPILOT_PUBLIC_URL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="AUTOPILOT_MAX_BODY_BYTES")
-    workers: int = Field(default=4, ge=0, alias="AUTOPILOT_WORKERS")
+    workers: int = Field(default=2, ge=0, alias="AUTOPILOT_WORKERS")
     lease_s: float = Field(default=60.0, gt=0, alias="AUTOPILOT_LEASE_S")
     worker_mode: Literal["process", "inline"] = Field(default="process", alias="AUTOPILOT_WORKER_MODE")
     worker_port: int | None = Field(default=None, alias="AUTOPILOT_WORKER_PORT")
