@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -27,27 +27,32 @@ _outbox = Base.metadata.tables[OutboxRow.__tablename__]
 _conversations = Base.metadata.tables[ConversationRow.__tablename__]
 _events = Base.metadata.tables[AgentEventRow.__tablename__]
 PENDING, DONE, DEAD = ItemStatus.PENDING.value, ItemStatus.DONE.value, ItemStatus.DEAD.value
+_SENT_MANY_PG = text(
+    f"UPDATE {_outbox.name} SET status = '{DONE}', sent_at = :now, result = sent.result, error = '' "
+    "FROM unnest(CAST(:keys AS varchar[]), CAST(:results AS text[])) AS sent(key, result) "
+    f"WHERE {_outbox.name}.key = sent.key"
+)  # marking a batch sent on PostgreSQL: two array parameters, so one prepared statement serves every batch size
 
 
 async def _claim(
     conn: AsyncConnection, table: Table, pk: str, *, now: datetime, lease: timedelta, limit: int, where: Any = None
 ) -> list[Any]:
     key = table.c[pk]
-    query = select(key).where(table.c.status == PENDING, table.c.available_at <= now)
-    if where is not None:
-        query = query.where(where)
     order = table.c.received_at if "received_at" in table.c else table.c.created_at
-    query = query.order_by(order, key).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(query)).scalars())
+    due = select(key).where(table.c.status == PENDING, table.c.available_at <= now)
+    if where is not None:
+        due = due.where(where)
+    due = due.order_by(order, key).limit(limit)
+    lease_it = {"available_at": now + lease, "attempts": table.c.attempts + 1}
+    if conn.dialect.name == "postgresql":  # one statement: lease the due rows nobody else holds, return them
+        claimed = update(table).where(key.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+        rows = list((await conn.execute(claimed.values(**lease_it).returning(*table.c))).all())
+        return sorted(rows, key=lambda row: (row._mapping[order.name], row._mapping[pk]))
+    ids = list((await conn.execute(due)).scalars())
     if not ids:
         return []
-    await conn.execute(
-        update(table).where(key.in_(ids)).values(available_at=now + lease, attempts=table.c.attempts + 1)
-    )
-    rows = (await conn.execute(select(table).where(key.in_(ids)).order_by(order, key))).all()
-    return list(rows)
+    await conn.execute(update(table).where(key.in_(ids)).values(**lease_it))
+    return list((await conn.execute(select(table).where(key.in_(ids)).order_by(order, key))).all())
 
 
 async def _release(engine: AsyncEngine, table: Table, key: Any, ids: Sequence[str], now: datetime) -> None:
@@ -227,12 +232,16 @@ class SqlOutbox:
         """Mark several actions performed in one transaction (one statement, executed for each key)."""
         if not results:
             return
-        statement = (
-            update(_outbox)
-            .where(_outbox.c.key == bindparam("done_key"))
-            .values(status=DONE, sent_at=now, result=bindparam("done_result"), error="")
-        )
         async with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one statement for the batch, whatever its size
+                keys, done = [k for k, _ in results], [r for _, r in results]
+                await conn.execute(_SENT_MANY_PG, {"keys": keys, "results": done, "now": now})
+                return
+            statement = (
+                update(_outbox)
+                .where(_outbox.c.key == bindparam("done_key"))
+                .values(status=DONE, sent_at=now, result=bindparam("done_result"), error="")
+            )
             await conn.execute(statement, [{"done_key": k, "done_result": r} for k, r in results])
 
     async def retry(self, key: str, *, error: str, at: datetime) -> None:
