@@ -23,6 +23,7 @@ import functools
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,8 @@ async def main() -> None:
     parser.add_argument("--lag-rate", type=float, default=100.0)
     parser.add_argument("--lag-seconds", type=float, default=30.0)
     parser.add_argument("--skip-lag", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="sustained runs per worker count (this machine's speed "
+                        "varies by 15 % from minute to minute); the median is printed")  # fmt: skip
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker processes of each sustained run")
     args = parser.parse_args()
     command = shlex.join([sys.executable.removeprefix(f"{REPO}/"), "-m", "bench.scale_bench", *sys.argv[1:]])
@@ -229,7 +232,10 @@ async def main() -> None:
         root = Path(tmp)
         _ingest(root, {**_env(root / "ingest", fake, 1), "CHROMA_PATH": str(root / "chroma")})
         for workers in args.workers:
-            await sustained(args, root, fake, workers)
+            rates = [await sustained(args, root, fake, workers) for _ in range(args.repeat)]
+            if len(rates) > 1:
+                print(f"sustained decisions, {workers} worker process(es), {len(rates)} runs: median "
+                      f"{statistics.median(rates):.0f}/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")  # fmt: skip
         if not args.skip_lag:
             await lag(args, root, fake)
     print(f"load average {os.getloadavg()[0]:.1f} at the end\ncommand: {command}")
