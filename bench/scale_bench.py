@@ -132,8 +132,7 @@ async def sustained(args: argparse.Namespace, root: Path, fake: FakeIntercom, wo
     """Decisions per second between 10 % and 90 % of ``--count``; and the CPU per contact from the first notification
     until every decision's actions have been sent."""
     url = _database(args.database_url)
-    home = root / f"sustained{workers}"
-    home.mkdir()
+    home = Path(tempfile.mkdtemp(prefix=f"sustained{workers}-", dir=root))
     web = Served(_env_for(home, fake, url, 0), home / "web.log")
     procs = _workers(_env_for(home, fake, url, args.loops), workers, home)
     conn: psycopg.Connection[TupleRow] = psycopg.connect(url, autocommit=True)
