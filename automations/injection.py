@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from automations.disguise import ENCODED, decoded, find
+from automations.prefilter import Searcher
 from automations.signals import CompiledSignal
 
 __all__ = ["SENTENCE_BREAK", "InstructionFilter"]
@@ -43,9 +44,7 @@ _STEERING = re.compile(
 class InstructionFilter:
     """Finds instruction cues (``injection`` patterns of ``safety.yaml``) and cuts them out of a message."""
 
-    def __init__(
-        self, cues: Sequence[str], protected: Sequence[re.Pattern[str]], signals: Sequence[CompiledSignal]
-    ) -> None:
+    def __init__(self, cues: Sequence[str], protected: Sequence[Searcher], signals: Sequence[CompiledSignal]) -> None:
         """``cues``: the injection patterns; ``protected``: the compiled patterns of the protected categories (a clause
         matching one without steering words is kept whole); ``signals``: the signals whose every part, reported in a
         clause addressed to the model, keeps that clause."""

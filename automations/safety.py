@@ -34,6 +34,7 @@ from automations.gloss import Glossary
 from automations.injection import SENTENCE_BREAK, InstructionFilter
 from automations.language import foreign_language
 from automations.models import Classification, SafetyVerdict
+from automations.prefilter import ScreenedPattern
 from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY
 from automations.safety_rules import DEFAULT_RULES, SafetyRules, ThirdParty, load_safety_rules
 from automations.signals import compile_signals, route
@@ -49,6 +50,10 @@ _NEGATED = re.compile(r"\b(not|isn.?t|no|never)\b (a |an |my |about a )?(formal 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
+
+
+def _screened(patterns: list[str]) -> ScreenedPattern:
+    return ScreenedPattern(patterns, re.IGNORECASE | re.MULTILINE)  # the same answers, faster (automations.prefilter)
 
 
 _PROTECTED = 3
@@ -75,8 +80,8 @@ class SafetyGate:
         self._status = _some(rules.status_questions)
         self._signals, self._atm = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
-        self._categories = [(name, _any(patterns)) for name, patterns in ordered]
-        self._human = _any(self.rules.human_request)
+        self._categories = [(name, _screened(patterns)) for name, patterns in ordered]
+        self._human = _screened(self.rules.human_request)
         protected = [s for s in self._signals if s.kind != "identity_change"]
         self._instructions = InstructionFilter(self.rules.injection, [p for _, p in self._categories], protected)
         third = self.rules.third_party

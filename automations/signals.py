@@ -21,6 +21,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from automations.prefilter import ScreenedPattern, Searcher
 from automations.risk_kinds import ATM_CASH_CATEGORY, KIND_CATEGORY, RISK_KINDS
 
 __all__ = ["ATM_CATEGORIES", "AtmCues", "CompiledSignal", "Signal", "SignalRules", "compile_signals", "route"]
@@ -70,8 +71,9 @@ class SignalRules(BaseModel):
     unrecognised: list[Pattern] = Field(default_factory=list)
 
 
-def _any(patterns: Sequence[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.IGNORECASE | re.MULTILINE)
+def _any(patterns: Sequence[str]) -> Searcher:
+    """The alternation of ``patterns`` (none: never matches), screened by its literal beginnings (the same answers)."""
+    return ScreenedPattern(patterns or ["(?!)"], re.IGNORECASE | re.MULTILINE)
 
 
 class CompiledSignal:
