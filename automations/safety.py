@@ -69,6 +69,10 @@ def _some(patterns: list[str]) -> re.Pattern[str] | None:
     return _any(patterns) if patterns else None
 
 
+def _screened_some(patterns: list[str]) -> ScreenedPattern | None:
+    return _screened(patterns) if patterns else None
+
+
 class SafetyGate:
     """Applies :class:`SafetyRules` to a redacted message and the classifier's view of it."""
 
@@ -87,9 +91,9 @@ class SafetyGate:
         third = self.rules.third_party
         brand = "(?:" + "|".join(f"(?:{b})" for b in third.brands) + ")" if third.brands else "(?!)"
         cues = [rf"\b{brand}(?=\W|$)"] if third.brands else []
-        self._third_party = _some([*cues, *(c.replace("{brand}", brand) for c in third.context)])
-        self._service = _some([c.replace("{brand}", brand) for c in third.service])
-        self._lumen, self._ours = _some(third.lumen), _some(third.ours)
+        self._third_party = _screened_some([*cues, *(c.replace("{brand}", brand) for c in third.context)])
+        self._service = _screened_some([c.replace("{brand}", brand) for c in third.service])
+        self._lumen, self._ours = _screened_some(third.lumen), _screened_some(third.ours)
 
     def neutralize(self, text: str) -> tuple[str, bool]:
         """Drop the clauses (sentences, lines, or parts of a sentence between colons) that carry embedded
