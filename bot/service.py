@@ -134,7 +134,9 @@ async def build_service(
         context.outbox, senders, clock, backoff=backoff, lease=lease, concurrency=settings.outbox_concurrency,
         backlog=backlog,
     )  # fmt: skip
-    processor = InboxProcessor(context.inbox, handlers, clock, lease=lease, processed=dispatcher.wake, backlog=backlog)
+    processor = InboxProcessor(
+        context.inbox, handlers, clock, lease=lease, batch=settings.batch, processed=dispatcher.wake, backlog=backlog
+    )
     context.wakers += [processor.wake, dispatcher.wake]
     return Service(
         context=context,

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, alias="AUTOPILOT_MAX_BODY_BYTES")
     workers: int = Field(default=2, ge=0, alias="AUTOPILOT_WORKERS")
     lease_s: float = Field(default=60.0, gt=0, alias="AUTOPILOT_LEASE_S")
+    batch: int = Field(default=64, ge=1, le=1000, alias="AUTOPILOT_BATCH")
     worker_mode: Literal["process", "inline"] = Field(default="process", alias="AUTOPILOT_WORKER_MODE")
     worker_port: int | None = Field(default=None, alias="AUTOPILOT_WORKER_PORT")
     playground: bool | None = Field(default=None, alias="AUTOPILOT_PLAYGROUND")
