@@ -56,12 +56,12 @@ def _ticks(pid: int, *, children: bool = False) -> int:
 
 def _postgres(url: str) -> int:
     """The PostgreSQL server's postmaster pid (the parent of a backend), when it runs on this machine."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # read the backend's parent while it is alive (it exits with the connection)
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    try:
-        return int(Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
+        try:
+            return int(Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
 
 
 def _service_cpu(pids: list[int], postmaster: int) -> float:
