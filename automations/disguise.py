@@ -12,8 +12,6 @@ import binascii
 import re
 from collections.abc import Iterable
 
-from automations.prefilter import Searcher
-
 __all__ = ["ENCODED", "decoded", "find", "views"]
 
 _LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[\d@$])[\w@$]+", re.IGNORECASE)
@@ -44,7 +42,7 @@ def views(text: str) -> list[str]:
     return out
 
 
-def find(text: str, patterns: Iterable[Searcher]) -> set[tuple[int, int]]:
+def find(text: str, patterns: Iterable[re.Pattern[str]]) -> set[tuple[int, int]]:
     """Every stretch of ``text`` that one of ``patterns`` matches in any reading of it, backwards included (each
     pattern on its own, so a short cue found first never hides a longer match around it)."""
     patterns = list(patterns)

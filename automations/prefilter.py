@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 __all__ = ["ScreenedPattern", "Searcher", "literal_starts"]
@@ -42,10 +42,6 @@ class Searcher(Protocol):
 
     def search(self, text: str, /) -> re.Match[str] | None:
         """The leftmost match in ``text``, if any."""
-        ...
-
-    def finditer(self, text: str, /) -> Iterator[re.Match[str]]:
-        """The non-overlapping matches in ``text``, left to right."""
         ...
 
 
@@ -132,7 +128,7 @@ class ScreenedPattern:
     """The alternation of ``patterns`` (``(?:p1)|(?:p2)|...``), with :meth:`search` answering exactly as the compiled
     alternation does, but trying only the alternatives whose beginnings occur in the message (each compiled on its own:
     the leftmost match of an alternation is the earliest-starting match of its alternatives, the first of them on a
-    tie). :meth:`finditer` is the alternation's own, skipped when no alternative can match."""
+    tie)."""
 
     def __init__(self, patterns: Sequence[str], flags: int = re.IGNORECASE | re.MULTILINE) -> None:
         """Compile ``patterns`` with ``flags`` (the screen assumes case-insensitive matching, as the rules use)."""
@@ -145,11 +141,6 @@ class ScreenedPattern:
             for start in found or ():
                 self._by_start.setdefault(start, set()).add(i)
         self._starts = frozenset(self._by_start)
-
-    @property
-    def pattern(self) -> str:
-        """The alternation's source."""
-        return self.full.pattern
 
     def _candidates(self, text: str) -> list[int] | None:
         """The alternatives that may match ``text``, in order (``None``: the message is not ASCII, use the whole)."""
@@ -171,8 +162,3 @@ class ScreenedPattern:
             if match is not None and (best is None or match.start() < best.start()):
                 best = match
         return best
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """What ``self.full.finditer(text)`` yields."""
-        candidates = self._candidates(text)
-        return self.full.finditer(text) if candidates is None or candidates else iter(())

@@ -65,10 +65,6 @@ def _rank(verdict: SafetyVerdict) -> int:
     return 0 if category is None else 1 if category == HUMAN else _PROTECTED if category in SENSITIVE_CATEGORIES else 2
 
 
-def _some(patterns: list[str]) -> re.Pattern[str] | None:
-    return _any(patterns) if patterns else None
-
-
 def _screened_some(patterns: list[str]) -> ScreenedPattern | None:
     return _screened(patterns) if patterns else None
 
@@ -81,7 +77,7 @@ class SafetyGate:
         layer's findings arrive with each :class:`Classification` (``risk``)."""
         self.rules = rules
         self._gloss = Glossary(rules.language.glossary)
-        self._status = _some(rules.status_questions)
+        self._status = _any(rules.status_questions) if rules.status_questions else None  # used with .sub
         self._signals, self._atm = compile_signals(rules.signals)
         ordered = [*self.rules.priority.items(), *self.rules.categories.items()]
         self._categories = [(name, _screened(patterns)) for name, patterns in ordered]

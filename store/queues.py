@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
+from sqlalchemy import String, Table, Text, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -27,11 +28,16 @@ _outbox = Base.metadata.tables[OutboxRow.__tablename__]
 _conversations = Base.metadata.tables[ConversationRow.__tablename__]
 _events = Base.metadata.tables[AgentEventRow.__tablename__]
 PENDING, DONE, DEAD = ItemStatus.PENDING.value, ItemStatus.DONE.value, ItemStatus.DEAD.value
-_SENT_MANY_PG = text(
-    f"UPDATE {_outbox.name} SET status = '{DONE}', sent_at = :now, result = sent.result, error = '' "
-    "FROM unnest(CAST(:keys AS varchar[]), CAST(:results AS text[])) AS sent(key, result) "
-    f"WHERE {_outbox.name}.key = sent.key"
-)  # marking a batch sent on PostgreSQL: two array parameters, so one prepared statement serves every batch size
+_SENT = (
+    func.unnest(bindparam("keys", type_=ARRAY(String)), bindparam("results", type_=ARRAY(Text)))
+    .table_valued("key", "result")
+    .render_derived(name="sent")
+)
+_SENT_MANY_PG = (
+    update(_outbox)
+    .where(_outbox.c.key == _SENT.c.key)
+    .values(status=DONE, sent_at=bindparam("now"), result=_SENT.c.result, error="")
+)  # marking a batch sent on PostgreSQL (UPDATE ... FROM unnest): two array parameters, one statement for any batch
 
 
 async def _claim(
@@ -229,7 +235,8 @@ class SqlOutbox:
         await self._set(key, status=DONE, sent_at=now, result=result, error="")
 
     async def sent_many(self, results: Sequence[tuple[str, str]], *, now: datetime) -> None:
-        """Mark several actions performed in one transaction (one statement, executed for each key)."""
+        """Mark several actions performed in one transaction: one statement for the batch on PostgreSQL, one executed
+        for each key elsewhere."""
         if not results:
             return
         async with self._engine.begin() as conn:
